@@ -1,0 +1,1 @@
+"""The GraphQL surface: Strawberry types, inputs, roots, the ASGI app and the CLI."""

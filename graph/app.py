@@ -1,0 +1,53 @@
+"""The ASGI app: GraphQL (and GraphiQL) at /graphql, store health at /healthz."""
+
+import contextlib
+import logging
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from graph.context import Context
+from graph.schema import schema
+from models.store import Store
+from resolvers import api_keys
+
+log = logging.getLogger("offline_graph")
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class GraphQLView(GraphQL):
+    def __init__(self, store: Store) -> None:
+        super().__init__(schema, graphql_ide="graphiql")
+        self.store = store
+
+    async def get_context(self, request: Request, response) -> Context:
+        caller = await api_keys.authenticate(self.store, request.headers.get("authorization"))
+        return Context.build(self.store, caller)
+
+
+def create_app(store: Store, on_startup=None) -> Starlette:
+    """The app over `store`; `on_startup` (an async callable) runs after indexes exist."""
+
+    async def health(request: Request) -> JSONResponse:
+        if await store.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "reason": "the store does not answer"}, status_code=503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if store.embedded:
+            log.warning("Embedded in-memory store: data is not persisted. Set MONGODB_URI to keep it.")
+        await store.create_indexes()
+        if on_startup:
+            await on_startup()
+        yield
+        store.close()
+
+    routes = [
+        Route("/graphql", GraphQLView(store), methods=["GET", "POST"], max_body_size=MAX_BODY_BYTES),
+        Route("/healthz", health, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,111 @@
+"""The `offline-graph` command: serve, export the schema, create companies and API keys."""
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from graph.schema import schema
+from models.companies import Role
+from models.problems import Rejected
+from models.store import Store
+from resolvers import api_keys, demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="offline-graph", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the GraphQL server (embedded store unless MONGODB_URI is set)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed a demo company and print its API key")
+    serve.set_defaults(run=_serve)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", help="write to this file instead of standard output")
+    export.set_defaults(run=_export_schema)
+
+    company = commands.add_parser("create-company", help="create a company and print its first ADMIN key")
+    company.add_argument("name")
+    company.set_defaults(run=_create_company)
+
+    key = commands.add_parser("create-api-key", help="create an API key and print it (once)")
+    key.add_argument("--company", required=True, help="the company id")
+    key.add_argument("--role", required=True, choices=[r.value for r in Role])
+    key.set_defaults(run=_create_api_key)
+    return parser
+
+
+def _store() -> Store:
+    return Store.connect(os.environ.get("MONGODB_URI") or None)
+
+
+def _serve(args) -> int:
+    import uvicorn
+
+    from graph.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    store = _store()
+
+    async def seed_demo() -> None:
+        company_id, key = await demo.seed(store)
+        print(f"Demo company {company_id}, report suite '{demo.DEMO_RSID}'.", flush=True)
+        print(f"Paste into GraphiQL's headers: {{\"Authorization\": \"Bearer {key}\"}}", flush=True)
+
+    app = create_app(store, on_startup=seed_demo if args.demo else None)
+    uvicorn.run(app, host=args.host, port=args.port)
+    return 0
+
+
+def _export_schema(args) -> int:
+    sdl = schema.as_str() + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(sdl)
+    else:
+        sys.stdout.write(sdl)
+    return 0
+
+
+def _create_company(args) -> int:
+    return _with_store(lambda store: _print_company(store, args.name))
+
+
+def _create_api_key(args) -> int:
+    async def create(store: Store) -> None:
+        print(await api_keys.create_api_key(store, args.company, Role(args.role)))
+
+    return _with_store(create)
+
+
+async def _print_company(store: Store, name: str) -> None:
+    company, key = await api_keys.create_company(store, name)
+    print(f"company: {company['_id']}")
+    print(f"ADMIN key (shown once): {key}")
+
+
+def _with_store(work) -> int:
+    store = _store()
+    if store.embedded:
+        print("warning: MONGODB_URI is not set; the embedded store forgets this when the command ends.", file=sys.stderr)
+
+    async def run() -> None:
+        await store.create_indexes()
+        await work(store)
+
+    try:
+        asyncio.run(run())
+    except Rejected as rejected:
+        print(f"error: {rejected}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,29 @@
+"""The per-request context: the store, who is calling, and the request's DataLoaders."""
+
+from dataclasses import dataclass
+
+from strawberry.dataloader import DataLoader
+
+from models.companies import Caller
+from models.data_sources import DataSource
+from models.report_suites import ReportSuite
+from models.store import Store
+from resolvers import data_sources, report_suites
+
+
+@dataclass
+class Context:
+    store: Store
+    caller: Caller | None
+    report_suites: DataLoader[str, ReportSuite | None]
+    data_sources: DataLoader[str, DataSource | None]
+
+    @classmethod
+    def build(cls, store: Store, caller: Caller | None) -> "Context":
+        """Fresh loaders per request, so nothing cached crosses callers."""
+        return cls(
+            store=store,
+            caller=caller,
+            report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
+            data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
+        )

@@ -1,0 +1,147 @@
+"""Data sources in the graph: the type, its template, and the mutations that manage it."""
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry import relay
+
+from graph.context import Context
+from graph.errors import UserError, attempt
+from models import data_sources as model
+from resolvers import data_sources
+
+Category = strawberry.enum(model.Category, name="DataSourceCategory")
+SourceType = strawberry.enum(model.SourceType, name="DataSourceType")
+Status = strawberry.enum(model.Status, name="DataSourceStatus")
+Integration = strawberry.enum(model.Integration, name="DataSourceIntegration", description="How rows are tied to online data.")
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class Column:
+    header: str = strawberry.field(description="The header as the file writes it, e.g. 'Evar 3'.")
+    friendly_name: str
+
+
+@strawberry.type
+class DataSource(relay.Node):
+    node_id: relay.NodeID[str]
+    rsid: str
+    name: str
+    category: Category
+    type: SourceType
+    integration: Integration
+    dimensions: list[Column]
+    metrics: list[Column]
+    stop_on_errors: bool
+    status: Status
+    built_in: bool = strawberry.field(description="The Web beacon: the online source, not editable.")
+    created_at: datetime | None
+    template_file: str | None = strawberry.field(
+        description="The tab-delimited template to fill in: type and id comment, friendly names comment, header row."
+    )
+
+    @strawberry.field(description="Whether the report suite records Transaction IDs, as the data-sources manager shows it.")
+    async def transaction_id_recording(self, info: Info) -> bool:
+        suite = await info.context.report_suites.load(self.rsid)
+        return suite.recording.enabled
+
+    @classmethod
+    def from_model(cls, source: model.DataSource) -> "DataSource":
+        return cls(
+            node_id=source.id,
+            rsid=source.rsid,
+            name=source.name,
+            category=source.entry.category,
+            type=source.type,
+            integration=source.entry.integration,
+            dimensions=[Column(header=c.header, friendly_name=c.friendly_name) for c in source.dimensions],
+            metrics=[Column(header=c.header, friendly_name=c.friendly_name) for c in source.metrics],
+            stop_on_errors=source.stop_on_errors,
+            status=source.status,
+            built_in=source.built_in,
+            created_at=source.created_at,
+            template_file=source.template_file(),
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
+        sources = await info.context.data_sources.load_many(list(node_ids))
+        return [cls.from_model(s) if s else None for s in sources]
+
+
+@strawberry.input
+class ColumnInput:
+    header: str = strawberry.field(description="A catalogue header, e.g. 'Evar 3' or 'Event 5' (spaces required).")
+    friendly_name: str | None = strawberry.field(default=None, description="Shown in the template; defaults to the header.")
+
+
+@strawberry.input
+class CreateDataSourceInput:
+    rsid: str
+    name: str
+    category: Category
+    type: SourceType
+    dimensions: list[ColumnInput]
+    metrics: list[ColumnInput]
+    stop_on_errors: bool = False
+
+
+@strawberry.input
+class ConfigureDataSourceInput:
+    id: relay.GlobalID
+    name: str | None = None
+    dimensions: list[ColumnInput] | None = None
+    metrics: list[ColumnInput] | None = None
+    stop_on_errors: bool | None = None
+
+
+@strawberry.input
+class DeactivateDataSourceInput:
+    id: relay.GlobalID
+
+
+@strawberry.type
+class DataSourcePayload:
+    data_source: DataSource | None
+    user_errors: list[UserError]
+
+    @classmethod
+    def of(cls, source: model.DataSource | None, errors: list[UserError]) -> "DataSourcePayload":
+        return cls(data_source=DataSource.from_model(source) if source else None, user_errors=errors)
+
+
+def _pairs(columns: list[ColumnInput] | None) -> list[tuple[str, str | None]] | None:
+    return None if columns is None else [(c.header, c.friendly_name) for c in columns]
+
+
+def _own_id(global_id: relay.GlobalID) -> str:
+    # An id of another type can name no data source; let the lookup say NOT_FOUND.
+    return global_id.node_id if global_id.type_name == "DataSource" else ""
+
+
+@strawberry.type
+class DataSourceMutations:
+    @strawberry.mutation(description="Attach an offline feed to a report suite. ADMIN.")
+    async def create_data_source(self, info: Info, input: CreateDataSourceInput) -> DataSourcePayload:
+        ctx = info.context
+        work = data_sources.create(
+            ctx.store, ctx.caller, input.rsid, input.name, input.category, input.type,
+            _pairs(input.dimensions), _pairs(input.metrics), input.stop_on_errors,
+        )  # fmt: skip
+        return DataSourcePayload.of(*await attempt(work))
+
+    @strawberry.mutation(description="Rename, change columns or the stop-on-errors switch. ADMIN.")
+    async def configure_data_source(self, info: Info, input: ConfigureDataSourceInput) -> DataSourcePayload:
+        ctx = info.context
+        work = data_sources.configure(
+            ctx.store, ctx.caller, _own_id(input.id), input.name,
+            _pairs(input.dimensions), _pairs(input.metrics), input.stop_on_errors,
+        )  # fmt: skip
+        return DataSourcePayload.of(*await attempt(work))
+
+    @strawberry.mutation(description="Stop a data source taking uploads. ADMIN.")
+    async def deactivate_data_source(self, info: Info, input: DeactivateDataSourceInput) -> DataSourcePayload:
+        ctx = info.context
+        return DataSourcePayload.of(*await attempt(data_sources.deactivate(ctx.store, ctx.caller, _own_id(input.id))))

@@ -1,0 +1,46 @@
+"""Relay connections over keyset pages: cursors carry the sort key, not an offset."""
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from strawberry import relay
+
+from models.problems import Rejected, invalid
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+N = TypeVar("N")
+M = TypeVar("M")
+
+
+def page_size(first: int) -> int:
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise Rejected(invalid("first", f"first must be 0 to {MAX_PAGE_SIZE}, not {first}."))
+    return first
+
+
+def encode_cursor(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> Any:
+    if cursor is None:
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except ValueError:
+        raise Rejected(invalid("after", "after must be a cursor this API returned.")) from None
+
+
+def connection(items: list[M], more: bool, key: Callable[[M], Any], to_node: Callable[[M], N]) -> relay.Connection[N]:
+    edges = [relay.Edge(cursor=encode_cursor(key(item)), node=to_node(item)) for item in items]
+    page_info = relay.PageInfo(
+        has_next_page=more,
+        has_previous_page=False,
+        start_cursor=edges[0].cursor if edges else None,
+        end_cursor=edges[-1].cursor if edges else None,
+    )
+    return relay.Connection(edges=edges, page_info=page_info)

@@ -1,0 +1,184 @@
+"""The store: the one module that talks to the MongoDB driver.
+
+Everything above it passes plain documents and filters. Keeping driver calls here means
+moving from Motor to PyMongo's AsyncMongoClient is a change to this module only.
+
+Writes are single-document atomic or idempotent: no multi-document transactions, since
+neither the embedded store nor every deployment supports them.
+"""
+
+from dataclasses import dataclass, field
+
+from motor.motor_asyncio import AsyncIOMotorClient
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+COMPANIES = "companies"
+API_KEYS = "api_keys"
+REPORT_SUITES = "report_suites"
+DATA_SOURCES = "data_sources"
+VISITORS = "visitors"
+HITS = "hits"
+SNAPSHOTS = "snapshots"
+
+# Declared next to the collections, created at start-up.
+INDEXES: dict[str, list[IndexModel]] = {
+    API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True)],
+    REPORT_SUITES: [IndexModel([("companyId", ASCENDING), ("_id", ASCENDING)])],
+    DATA_SOURCES: [IndexModel([("rsid", ASCENDING), ("_id", ASCENDING)])],
+    VISITORS: [IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING)], unique=True)],
+    HITS: [
+        IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("seq", DESCENDING)], unique=True),
+        IndexModel([("rsid", ASCENDING), ("localDay", ASCENDING)]),
+    ],
+    SNAPSHOTS: [
+        IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)], unique=True),
+        IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("transactionId", ASCENDING)]),
+        # The TTL monitor removes expired snapshots; reads check expiry themselves too.
+        IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
+    ],
+}
+
+DUPLICATE_KEY = 11000
+BULK_BATCH = 1000
+
+
+class DuplicateKey(Exception):
+    """An insert met a unique index: the document (or its natural key) exists already."""
+
+
+class StoreUnavailable(Exception):
+    """The database could not be reached or refused the operation."""
+
+
+@dataclass
+class Store:
+    db: object
+    embedded: bool
+    round_trips: int = field(default=0)
+
+    @classmethod
+    def connect(cls, uri: str | None, database: str = "offline_graph") -> "Store":
+        """A store on MongoDB at `uri`, or the embedded in-memory store when it is None."""
+        if uri is None:
+            from mongomock_motor import AsyncMongoMockClient
+
+            return cls(AsyncMongoMockClient(tz_aware=True)[database], embedded=True)
+        client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+        return cls(client[database], embedded=False)
+
+    def close(self) -> None:
+        self.db.client.close()
+
+    async def ping(self) -> bool:
+        self.round_trips += 1
+        try:
+            await self.db.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    async def create_indexes(self) -> None:
+        for name, indexes in INDEXES.items():
+            self.round_trips += 1
+            await self.db[name].create_indexes(indexes)
+
+    async def insert(self, collection: str, doc: dict) -> None:
+        self.round_trips += 1
+        try:
+            await self.db[collection].insert_one(doc)
+        except DuplicateKeyError as error:
+            raise DuplicateKey(collection) from error
+
+    async def insert_many(self, collection: str, docs: list[dict]) -> set[int]:
+        """Insert all it can; return the positions of those a unique index refused."""
+        duplicates: set[int] = set()
+        for start in range(0, len(docs), BULK_BATCH):
+            batch = docs[start : start + BULK_BATCH]
+            self.round_trips += 1
+            try:
+                await self.db[collection].insert_many(batch, ordered=False)
+            except BulkWriteError as error:
+                duplicates |= {start + e["index"] for e in _duplicate_errors(error)}
+        return duplicates
+
+    async def find_one(self, collection: str, query: dict) -> dict | None:
+        self.round_trips += 1
+        return await self.db[collection].find_one(query)
+
+    async def find_many(self, collection: str, query: dict, sort: list | None = None) -> list[dict]:
+        self.round_trips += 1
+        cursor = self.db[collection].find(query)
+        if sort:
+            cursor = cursor.sort(sort)
+        return await cursor.to_list(None)
+
+    async def find_page(
+        self, collection: str, query: dict, key: str, descending: bool, after, limit: int
+    ) -> tuple[list[dict], bool]:
+        """A keyset page ordered on the unique-within-query field `key`, and whether more follow."""
+        if after is not None:
+            query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
+        self.round_trips += 1
+        cursor = self.db[collection].find(query).sort(key, DESCENDING if descending else ASCENDING)
+        docs = await cursor.limit(limit + 1).to_list(None)
+        return docs[:limit], len(docs) > limit
+
+    async def count(self, collection: str, query: dict) -> int:
+        self.round_trips += 1
+        return await self.db[collection].count_documents(query)
+
+    async def increment(self, collection: str, query: dict, counts: dict[str, int]) -> None:
+        self.round_trips += 1
+        await self.db[collection].update_one(query, {"$inc": counts})
+
+    async def replace_versioned(self, collection: str, doc: dict) -> bool:
+        """Write `doc` if the stored copy is still the version it was read at."""
+        return not await self.replace_many_versioned(collection, [doc])
+
+    async def replace_many_versioned(self, collection: str, docs: list[dict]) -> set:
+        """Optimistic writes. Each doc carries `version`, one more than the copy it was read
+        from (1 for a new document). Returns the ids whose stored copy had moved on; the
+        others are written.
+
+        The upsert is what makes a lost race visible per document: when the version no
+        longer matches, the server tries to insert the `_id` and the unique `_id` index
+        refuses it."""
+        conflicts: set = set()
+        for start in range(0, len(docs), BULK_BATCH):
+            batch = docs[start : start + BULK_BATCH]
+            self.round_trips += 1
+            if self.embedded:
+                conflicts |= await self._replace_one_by_one(collection, batch)
+                continue
+            try:
+                await self.db[collection].bulk_write([_versioned_replace(doc) for doc in batch], ordered=False)
+            except BulkWriteError as error:
+                conflicts |= {batch[e["index"]]["_id"] for e in _duplicate_errors(error)}
+        return conflicts
+
+    async def _replace_one_by_one(self, collection: str, docs: list[dict]) -> set:
+        # mongomock cannot take today's pymongo bulk operations (they pass a `sort`
+        # argument it does not know), so the embedded store applies them one by one.
+        conflicts = set()
+        for doc in docs:
+            try:
+                await self.db[collection].replace_one(_version_filter(doc), doc, upsert=True)
+            except DuplicateKeyError:
+                conflicts.add(doc["_id"])
+        return conflicts
+
+
+def _version_filter(doc: dict) -> dict:
+    return {"_id": doc["_id"], "version": doc["version"] - 1}
+
+
+def _versioned_replace(doc: dict) -> ReplaceOne:
+    return ReplaceOne(_version_filter(doc), doc, upsert=True)
+
+
+def _duplicate_errors(error: BulkWriteError) -> list[dict]:
+    errors = error.details.get("writeErrors", [])
+    if any(e["code"] != DUPLICATE_KEY for e in errors):
+        raise StoreUnavailable("a bulk write failed") from error
+    return errors

@@ -1,0 +1,1 @@
+"""Use-cases: async functions over the store and plain arguments. No Strawberry here."""

@@ -1,0 +1,151 @@
+"""Data sources: create, configure, deactivate, list (the built-in Web beacon first)."""
+
+from dataclasses import replace
+
+from models import clock, store
+from models.companies import Caller, Role
+from models.data_sources import (
+    CATALOGUE,
+    OFFLINE_TYPES,
+    WEB_BEACON_PREFIX,
+    Category,
+    DataSource,
+    SourceType,
+    Status,
+    check_columns,
+    check_name,
+    web_beacon,
+)
+from models.ids import new_id
+from models.problems import Problem, Rejected, invalid, not_found
+from models.store import Store
+from resolvers import report_suites
+from resolvers.api_keys import require
+
+Columns = list[tuple[str, str | None]]
+
+
+async def get(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
+    (source,) = await get_many(db, caller, [data_source_id])
+    if source is None:
+        raise not_found("id", "Data source")
+    return source
+
+
+async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[DataSource | None]:
+    """The caller's data sources among `ids`, in order; None where it has none."""
+    require(caller, Role.READER)
+    beacon_rsids = [i.removeprefix(WEB_BEACON_PREFIX) for i in ids if i.startswith(WEB_BEACON_PREFIX)]
+    suites = await report_suites.get_many(db, caller, beacon_rsids) if beacon_rsids else []
+    found = {web_beacon(s.rsid, s.company_id).id: web_beacon(s.rsid, s.company_id) for s in suites if s}
+    stored = [i for i in ids if not i.startswith(WEB_BEACON_PREFIX)]
+    if stored:
+        docs = await db.find_many(store.DATA_SOURCES, {"_id": {"$in": stored}, "companyId": caller.company_id})
+        found |= {doc["_id"]: DataSource.from_doc(doc) for doc in docs}
+    return [found.get(i) for i in ids]
+
+
+async def page(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[DataSource], bool]:
+    """A page of a report suite's data sources: the Web beacon, then the rest in creation order."""
+    suite = await report_suites.get(db, caller, rsid)
+    beacon = [] if after is not None or first == 0 else [web_beacon(rsid, suite.company_id)]
+    stored_after = None if after is None or after.startswith(WEB_BEACON_PREFIX) else after
+    query = {"rsid": rsid, "companyId": caller.company_id}
+    docs, more = await db.find_page(store.DATA_SOURCES, query, "_id", False, stored_after, first - len(beacon))
+    return beacon + [DataSource.from_doc(doc) for doc in docs], more
+
+
+async def create(
+    db: Store,
+    caller: Caller | None,
+    rsid: str,
+    name: str,
+    category: Category,
+    type: SourceType,
+    dimensions: Columns,
+    metrics: Columns,
+    stop_on_errors: bool = False,
+) -> DataSource:
+    require(caller, Role.ADMIN)
+    await report_suites.get(db, caller, rsid)
+    problems = check_name(name) + _check_type(category, type)
+    if problems:
+        raise Rejected(*problems)
+    columns = check_columns(CATALOGUE[type], dimensions, metrics)
+    if columns.problems:
+        raise Rejected(*columns.problems)
+    source = DataSource(
+        id=new_id(),
+        company_id=caller.company_id,
+        rsid=rsid,
+        name=name.strip(),
+        type=type,
+        created_at=clock.now(),
+        dimensions=tuple(columns.dimensions),
+        metrics=tuple(columns.metrics),
+        stop_on_errors=stop_on_errors,
+    )
+    await db.insert(store.DATA_SOURCES, source.to_doc())
+    return source
+
+
+async def configure(
+    db: Store,
+    caller: Caller | None,
+    data_source_id: str,
+    name: str | None = None,
+    dimensions: Columns | None = None,
+    metrics: Columns | None = None,
+    stop_on_errors: bool | None = None,
+) -> DataSource:
+    """Rename, change columns or the stop-on-errors switch; what is not given stays."""
+    require(caller, Role.ADMIN)
+    source = await _editable(db, caller, data_source_id)
+    problems = check_name(name) if name is not None else []
+    given_dimensions = dimensions if dimensions is not None else [(c.header, c.friendly_name) for c in source.dimensions]
+    given_metrics = metrics if metrics is not None else [(c.header, c.friendly_name) for c in source.metrics]
+    columns = check_columns(source.entry, given_dimensions, given_metrics)
+    problems += columns.problems
+    if problems:
+        raise Rejected(*problems)
+    changed = replace(
+        source,
+        name=source.name if name is None else name.strip(),
+        dimensions=tuple(columns.dimensions),
+        metrics=tuple(columns.metrics),
+        stop_on_errors=source.stop_on_errors if stop_on_errors is None else stop_on_errors,
+    )
+    return await _write(db, source, changed)
+
+
+async def deactivate(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
+    require(caller, Role.ADMIN)
+    source = await _editable(db, caller, data_source_id)
+    return await _write(db, source, replace(source, status=Status.DEACTIVATED))
+
+
+async def _editable(db: Store, caller: Caller, data_source_id: str) -> DataSource:
+    source = await get(db, caller, data_source_id)
+    if source.built_in:
+        raise Rejected(Problem("id", "READ_ONLY", "The Web beacon is built in: it cannot be edited or deactivated."))
+    return source
+
+
+async def _write(db: Store, source: DataSource, changed: DataSource) -> DataSource:
+    if changed == source:
+        return source
+    changed = replace(changed, version=source.version + 1)
+    if not await db.replace_versioned(store.DATA_SOURCES, changed.to_doc()):
+        raise Rejected(Problem("id", "CONFLICT", "The data source changed while this was being applied; try again."))
+    return changed
+
+
+def _check_type(category: Category, type: SourceType) -> list[Problem]:
+    if type not in OFFLINE_TYPES:
+        return [invalid("type", f"'{type.value}' is built in; choose one of {', '.join(t.value for t in OFFLINE_TYPES)}.")]
+    entry = CATALOGUE[type]
+    if entry.category is category:
+        return []
+    fitting = [t.value for t in OFFLINE_TYPES if CATALOGUE[t].category is category]
+    allowed = ", ".join(fitting) or "none: it is built in"
+    return [invalid("type", f"'{type.value}' is not a {category.value} type; {category.value} types: {allowed}.")]
