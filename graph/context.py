@@ -6,9 +6,10 @@ from strawberry.dataloader import DataLoader
 
 from models.companies import Caller
 from models.data_sources import DataSource
+from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
-from resolvers import data_sources, report_suites
+from resolvers import data_sources, report_suites, visitors
 
 
 @dataclass
@@ -17,6 +18,7 @@ class Context:
     caller: Caller | None
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
+    visitors: DataLoader[str, VisitorState | None]
 
     @classmethod
     def build(cls, store: Store, caller: Caller | None) -> "Context":
@@ -26,4 +28,5 @@ class Context:
             caller=caller,
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
+            visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),
         )

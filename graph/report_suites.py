@@ -9,9 +9,10 @@ from strawberry import relay
 from graph.context import Context
 from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
+from graph.visitors import Transaction, TransactionStatus, Visitor
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from models import report_suites as model
-from resolvers import data_sources, report_suites
+from resolvers import data_sources, report_suites, visitors
 
 Expiration = strawberry.enum(model.Expiration, name="EvarExpiration")
 Allocation = strawberry.enum(model.Allocation, name="EvarAllocation")
@@ -70,6 +71,36 @@ class ReportSuite(relay.Node):
         ctx = info.context
         items, more = await data_sources.page(ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first))
         return connection(items, more, lambda s: s.id, DataSource.from_model)
+
+    @strawberry.field
+    async def visitor(self, info: Info, visitor_id: str) -> Visitor | None:
+        state = await visitors.get_visitor(info.context.store, info.context.caller, self.rsid, visitor_id)
+        return Visitor.from_model(state) if state else None
+
+    @strawberry.field(description="Ordered by visitor id.")
+    async def visitors(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Visitor]:
+        ctx = info.context
+        items, more = await visitors.page_visitors(ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first))
+        return connection(items, more, lambda v: v.visitor_id, Visitor.from_model)
+
+    @strawberry.field
+    async def transaction(self, info: Info, transaction_id: str) -> Transaction | None:
+        snapshot = await visitors.get_transaction(info.context.store, info.context.caller, self.rsid, transaction_id)
+        return Transaction.from_model(snapshot) if snapshot else None
+
+    @strawberry.field(description="Ordered by transaction id; status is judged at the time of the query.")
+    async def transactions(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: TransactionStatus | None = None,
+    ) -> relay.Connection[Transaction]:
+        ctx = info.context
+        items, more = await visitors.page_transactions(
+            ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first), status=status
+        )
+        return connection(items, more, lambda s: s.transaction_id, Transaction.from_model)
 
     @classmethod
     def from_model(cls, suite: model.ReportSuite) -> "ReportSuite":

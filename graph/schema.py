@@ -7,6 +7,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 
+from graph.collection import CollectionMutations
 from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
@@ -24,7 +25,7 @@ class Query(ViewerQueries, ReportSuiteQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations):
     pass
 
 

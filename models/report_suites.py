@@ -5,7 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from functools import cache
-from zoneinfo import available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from models.currencies import CURRENCIES
 from models.problems import Problem, invalid
@@ -64,6 +64,10 @@ class ReportSuite:
     recording: Recording = Recording()
     evars: dict[int, EvarSetting] = field(default_factory=dict)  # only those set away from the defaults
     version: int = 1
+
+    def local_day(self, at: datetime) -> str:
+        """The suite's calendar day at `at`, as YYYY-MM-DD."""
+        return at.astimezone(ZoneInfo(self.time_zone)).date().isoformat()
 
     def evar(self, number: int) -> EvarSetting:
         return self.evars.get(number, EvarSetting(number))

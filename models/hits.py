@@ -1,0 +1,185 @@
+"""Online hits as collected: the input shape, its checks, and the stored document."""
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from models.headers import EVARS, EVENTS
+from models.problems import Problem
+
+MAX_ID_BYTES = 100
+MAX_VALUE_BYTES = 255
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# Ids that tracking code sends when it has no real one; taking them would merge strangers.
+PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
+BUILT_IN_EVENTS = ("orders", "revenue", "units", "cartAdds", "cartRemoves", "cartViews", "cartOpens", "checkouts")
+
+
+@dataclass(frozen=True)
+class HitIn:
+    """One hit as a client sent it; `dimensions` holds every named dimension given."""
+
+    visitor_id: str
+    timestamp: str
+    evars: tuple[tuple[int, str], ...] = ()
+    events: tuple[tuple[str, float], ...] = ()  # (event5, 1), (orders, 1), (revenue, 9.5), ...
+    dimensions: dict[str, str] = field(default_factory=dict)  # pageName, trackingCode, ...
+    transaction_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedHit:
+    """A hit that passed its checks, with its time parsed and its transaction ids split."""
+
+    index: int
+    visitor_id: str
+    at: datetime
+    values: dict[str, str]  # evarN and named dimensions given on the hit
+    events: dict[str, float]
+    transaction_ids: tuple[str, ...]
+    raw_transaction_id: str | None
+
+
+def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None, list[Problem]]:
+    where = f"hits.{index}"
+    problems = check_id(f"{where}.visitorId", "visitorId", hit.visitor_id)
+    at, time_problems = _check_timestamp(f"{where}.timestamp", hit.timestamp, now)
+    problems += time_problems
+    problems += _check_values(where, hit)
+    problems += _check_events(where, hit.events)
+    ids, id_problems = split_transaction_ids(f"{where}.transactionId", hit.transaction_id)
+    problems += id_problems
+    if problems:
+        return None, problems
+    values = {f"evar{n}": v for n, v in hit.evars} | hit.dimensions
+    return CheckedHit(index, hit.visitor_id, at, values, dict(hit.events), ids, hit.transaction_id), []
+
+
+def check_id(where: str, name: str, value: str) -> list[Problem]:
+    """A visitor id must name one real person: no blanks or placeholders, at most 100 bytes."""
+    if value.strip().lower() in PLACEHOLDER_IDS or not value.strip():
+        return [Problem(where, "PLACEHOLDER_ID", f"{name} '{value}' is a placeholder, not an id; send the real one.")]
+    if len(value.encode()) > MAX_ID_BYTES:
+        return [Problem(where, "TOO_LONG", f"{name} is at most {MAX_ID_BYTES} bytes.")]
+    return []
+
+
+def split_transaction_ids(where: str, value: str | None) -> tuple[tuple[str, ...], list[Problem]]:
+    """One or several comma-separated ids, at most 100 bytes in all."""
+    if value is None:
+        return (), []
+    if len(value.encode()) > MAX_ID_BYTES:
+        return (), [Problem(where, "TOO_LONG", f"transactionId is at most {MAX_ID_BYTES} bytes in all.")]
+    ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not ids:
+        return (), [Problem(where, "INVALID", "transactionId holds no id; leave it out instead.")]
+    return ids, []
+
+
+def _check_timestamp(where: str, text: str, now: datetime) -> tuple[datetime | None, list[Problem]]:
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' is not an ISO-8601 time such as 2026-03-02T10:05:00-05:00.")]
+    if at.tzinfo is None:
+        return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' has no UTC offset; add one, e.g. -05:00 or Z.")]
+    if at > now + FUTURE_TOLERANCE:
+        return None, [Problem(where, "FUTURE_TIMESTAMP", f"'{text}' is in the future.")]
+    return at, []
+
+
+def _check_values(where: str, hit: HitIn) -> list[Problem]:
+    problems = []
+    numbers = [number for number, _ in hit.evars]
+    for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+        problems.append(Problem(f"{where}.evars", "DUPLICATE", f"evar{number} is given twice."))
+    for number, value in hit.evars:
+        if not 1 <= number <= EVARS:
+            problems.append(Problem(f"{where}.evars", "INVALID", f"eVar number must be 1 to {EVARS}, not {number}."))
+        elif len(value.encode()) > MAX_VALUE_BYTES:
+            problems.append(Problem(f"{where}.evars", "TOO_LONG", f"evar{number} is at most {MAX_VALUE_BYTES} bytes."))
+    for name, value in hit.dimensions.items():
+        if len(value.encode()) > MAX_VALUE_BYTES:
+            problems.append(Problem(f"{where}.{name}", "TOO_LONG", f"{name} is at most {MAX_VALUE_BYTES} bytes."))
+    return problems
+
+
+def _check_events(where: str, events: tuple[tuple[str, float], ...]) -> list[Problem]:
+    names = [name for name, _ in events]
+    problems = [Problem(f"{where}.events", "DUPLICATE", f"{n} is given twice.") for n in sorted({n for n in names if names.count(n) > 1})]
+    for name, value in events:
+        if name.startswith("event") and not 1 <= int(name[5:]) <= EVENTS:
+            problems.append(Problem(f"{where}.events", "INVALID", f"event number must be 1 to {EVENTS}, not {name[5:]}."))
+        elif not math.isfinite(value):
+            problems.append(Problem(f"{where}.events", "INVALID", f"{name} must be a finite number."))
+    return problems
+
+
+@dataclass(frozen=True)
+class AppliedHit:
+    """A hit applied to its visitor's state: its place in the visitor's history and visits."""
+
+    hit: CheckedHit
+    seq: int
+    visit_number: int
+    in_force: dict[str, str]  # every dimension value the hit's events are credited to
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    id: str
+    rsid: str
+    visitor_id: str
+    seq: int
+    at: datetime
+    local_day: str  # the report suite's day, fixed when written (aggregation has no time zones)
+    visit_number: int
+    values: dict[str, str]
+    events: dict[str, float]
+    transaction_id: str | None
+
+    @classmethod
+    def of(cls, applied: AppliedHit, rsid: str, local_day: str) -> "StoredHit":
+        hit = applied.hit
+        return cls(
+            id=f"{rsid}|{hit.visitor_id}|{applied.seq}",
+            rsid=rsid,
+            visitor_id=hit.visitor_id,
+            seq=applied.seq,
+            at=hit.at,
+            local_day=local_day,
+            visit_number=applied.visit_number,
+            values=applied.in_force,
+            events=hit.events,
+            transaction_id=hit.raw_transaction_id,
+        )
+
+    def to_doc(self, company_id: str) -> dict:
+        return {
+            "_id": self.id,
+            "rsid": self.rsid,
+            "companyId": company_id,
+            "visitorId": self.visitor_id,
+            "seq": self.seq,
+            "timestamp": self.at,
+            "localDay": self.local_day,
+            "visitNumber": self.visit_number,
+            "values": self.values,
+            "events": self.events,
+            "transactionId": self.transaction_id,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "StoredHit":
+        return cls(
+            id=doc["_id"],
+            rsid=doc["rsid"],
+            visitor_id=doc["visitorId"],
+            seq=doc["seq"],
+            at=doc["timestamp"],
+            local_day=doc["localDay"],
+            visit_number=doc["visitNumber"],
+            values=doc["values"],
+            events=doc["events"],
+            transaction_id=doc["transactionId"],
+        )

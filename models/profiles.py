@@ -1,0 +1,120 @@
+"""Visitor state: visits, and dimension values that persist across hits.
+
+Each hit is applied to the state left by the one before it. The values in force at a
+hit (the ones its events are credited to) are returned with it and stored on the hit,
+so reports and offline rows never replay history.
+"""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from models.hits import AppliedHit, CheckedHit
+from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
+
+# Online-only dimensions outside eVar settings: tracking and channel values last the visit,
+# most recent wins; the referrer is the one the visit came from.
+_NAMED_SETTINGS = {
+    "trackingCode": EvarSetting(0),
+    "marketingChannel": EvarSetting(0),
+    "marketingChannelDetail": EvarSetting(0),
+    "referrer": EvarSetting(0, allocation=Allocation.ORIGINAL),
+}
+
+
+@dataclass(frozen=True)
+class Persisted:
+    value: str
+    set_at: datetime
+    visit: int
+
+
+@dataclass(frozen=True)
+class VisitorState:
+    rsid: str
+    company_id: str
+    visitor_id: str
+    seq: int = 0  # hits collected so far
+    visit_count: int = 0
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    values: dict[str, Persisted] = field(default_factory=dict)
+    version: int = 0  # 0: not stored yet
+
+    @property
+    def id(self) -> str:
+        return visitor_key(self.rsid, self.visitor_id)
+
+    def to_doc(self) -> dict:
+        return {
+            "_id": self.id,
+            "rsid": self.rsid,
+            "companyId": self.company_id,
+            "visitorId": self.visitor_id,
+            "seq": self.seq,
+            "visitCount": self.visit_count,
+            "firstSeen": self.first_seen,
+            "lastSeen": self.last_seen,
+            "values": {k: {"value": p.value, "setAt": p.set_at, "visit": p.visit} for k, p in self.values.items()},
+            "version": self.version,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "VisitorState":
+        return cls(
+            rsid=doc["rsid"],
+            company_id=doc["companyId"],
+            visitor_id=doc["visitorId"],
+            seq=doc["seq"],
+            visit_count=doc["visitCount"],
+            first_seen=doc["firstSeen"],
+            last_seen=doc["lastSeen"],
+            values={k: Persisted(p["value"], p["setAt"], p["visit"]) for k, p in doc["values"].items()},
+            version=doc["version"],
+        )
+
+
+def visitor_key(rsid: str, visitor_id: str) -> str:
+    # '|' cannot appear in an rsid, so the split back is unambiguous.
+    return f"{rsid}|{visitor_id}"
+
+
+def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple[VisitorState, AppliedHit]:
+    """The state after `hit`, and what was in force at it. The hit is not older than the state."""
+    new_visit = state.last_seen is None or hit.at - state.last_seen >= timedelta(minutes=suite.visit_timeout_minutes)
+    visit = state.visit_count + 1 if new_visit else state.visit_count
+    values = {k: p for k, p in state.values.items() if _still_valid(_setting(suite, k), p, hit.at, visit)}
+    hit_only = {}
+    for key, value in hit.values.items():
+        setting = _setting(suite, key)
+        if setting is None or setting.expiration is Expiration.HIT:
+            hit_only[key] = value
+        elif setting.allocation is Allocation.MOST_RECENT or key not in values:
+            values[key] = Persisted(value, hit.at, visit)
+    seq = state.seq + 1
+    after = replace(
+        state,
+        seq=seq,
+        visit_count=visit,
+        first_seen=state.first_seen or hit.at,
+        last_seen=hit.at,
+        values=values,
+    )
+    in_force = {k: p.value for k, p in values.items()} | hit_only
+    return after, AppliedHit(hit, seq, visit, in_force)
+
+
+def _setting(suite: ReportSuite, key: str) -> EvarSetting | None:
+    """How a dimension persists; None for those that belong to their hit only."""
+    if key.startswith("evar"):
+        return suite.evar(int(key[4:]))
+    return _NAMED_SETTINGS.get(key)
+
+
+def _still_valid(setting: EvarSetting | None, persisted: Persisted, at: datetime, visit: int) -> bool:
+    if setting is None or setting.expiration is Expiration.HIT:
+        return False
+    if setting.expiration is Expiration.VISIT:
+        return persisted.visit == visit
+    if setting.expiration is Expiration.DAYS:
+        return at < persisted.set_at + timedelta(days=setting.days)
+    return True

@@ -1,0 +1,185 @@
+"""Online hit collection: visitor state, stored hits and transaction snapshots.
+
+A call is processed in batches, not hit by hit: one read of all its visitors' states,
+one optimistic write of the new states, one insert of the hits, one of the snapshots.
+A visitor whose state another call moved meanwhile is read and applied again.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+
+from models import clock, store
+from models.companies import Caller, Role
+from models.hits import AppliedHit, CheckedHit, HitIn, StoredHit, check_hit
+from models.problems import Problem, Rejected, invalid
+from models.profiles import VisitorState, apply_hit, visitor_key
+from models.report_suites import ReportSuite
+from models.snapshots import Snapshot, take_snapshot
+from models.store import Store
+from resolvers import report_suites
+from resolvers.api_keys import require
+
+MAX_HITS_PER_CALL = 1000
+STATE_ATTEMPTS = 5
+
+
+class TransactionIdResult(str, Enum):
+    SNAPSHOT_MADE = "SNAPSHOT_MADE"
+    ALREADY_RECORDED = "ALREADY_RECORDED"  # an earlier hit made it: this hit is processed as if it had none
+    RECORDING_OFF = "RECORDING_OFF"
+    EXPIRED = "EXPIRED"  # the hit is older than the window: a snapshot would link nothing
+
+
+@dataclass
+class HitOutcome:
+    index: int
+    problems: list[Problem] = field(default_factory=list)
+    visit_number: int | None = None
+    transaction_ids: list[tuple[str, TransactionIdResult]] = field(default_factory=list)
+
+    @property
+    def collected(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Collection:
+    outcomes: list[HitOutcome]
+    snapshots: list[Snapshot]
+
+
+async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[HitIn]) -> Collection:
+    """Collect up to 1,000 hits; each hit's outcome is given by its index, one bad hit stops no other."""
+    require(caller, Role.UPLOADER)
+    if len(hits) > MAX_HITS_PER_CALL:
+        raise Rejected(invalid("hits", f"send at most {MAX_HITS_PER_CALL} hits a call, not {len(hits)}."))
+    suite = await report_suites.get(db, caller, rsid)
+    now = clock.now()
+    outcomes = {index: HitOutcome(index) for index in range(len(hits))}
+    checked = []
+    for index, hit in enumerate(hits):
+        good, problems = check_hit(index, hit, now)
+        outcomes[index].problems = problems
+        if good:
+            checked.append(good)
+    applied = await _apply_to_visitors(db, suite, checked, outcomes)
+    stored = [StoredHit.of(a, rsid, suite.local_day(a.hit.at)) for a in applied]
+    await db.insert_many(store.HITS, [h.to_doc(suite.company_id) for h in stored])
+    for a in applied:
+        outcomes[a.hit.index].visit_number = a.visit_number
+    snapshots = await _record_snapshots(db, suite, list(zip(applied, stored)), now, outcomes)
+    return Collection([outcomes[i] for i in range(len(hits))], snapshots)
+
+
+async def _apply_to_visitors(
+    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
+) -> list[AppliedHit]:
+    pending: dict[str, list[CheckedHit]] = defaultdict(list)
+    for hit in hits:
+        pending[hit.visitor_id].append(hit)
+    applied: list[AppliedHit] = []
+    for _ in range(STATE_ATTEMPTS):
+        states = await _load_states(db, suite, list(pending))
+        runs = {visitor: _run(suite, states[visitor], visitor_hits) for visitor, visitor_hits in pending.items()}
+        changed = [run.state for run in runs.values() if run.applied]
+        conflicts = await db.replace_many_versioned(store.VISITORS, [s.to_doc() for s in changed])
+        for visitor, run in runs.items():
+            if run.state.id in conflicts:
+                continue
+            applied += run.applied
+            for index, problem in run.refused:
+                outcomes[index].problems.append(problem)
+            del pending[visitor]
+        if not pending:
+            break
+    for hit in (h for visitor_hits in pending.values() for h in visitor_hits):
+        outcomes[hit.index].problems.append(
+            Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
+        )
+    return applied
+
+
+async def _load_states(db: Store, suite: ReportSuite, visitor_ids: list[str]) -> dict[str, VisitorState]:
+    keys = [visitor_key(suite.rsid, v) for v in visitor_ids]
+    docs = await db.find_many(store.VISITORS, {"_id": {"$in": keys}})
+    known = {doc["visitorId"]: VisitorState.from_doc(doc) for doc in docs}
+    return {v: known.get(v) or VisitorState(suite.rsid, suite.company_id, v) for v in visitor_ids}
+
+
+@dataclass
+class _Run:
+    state: VisitorState
+    applied: list[AppliedHit] = field(default_factory=list)
+    refused: list[tuple[int, Problem]] = field(default_factory=list)
+
+
+def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Run:
+    """Apply one visitor's hits in the order sent; one older than the latest is refused."""
+    run = _Run(state)
+    for hit in hits:
+        if run.state.last_seen and hit.at < run.state.last_seen:
+            message = f"This hit is older than the latest one collected for visitor '{hit.visitor_id}' ({run.state.last_seen.isoformat()})."
+            run.refused.append((hit.index, Problem(f"hits.{hit.index}.timestamp", "OUT_OF_ORDER", message)))
+            continue
+        run.state, applied = apply_hit(suite, run.state, hit)
+        run.applied.append(applied)
+    if run.applied:
+        run.state = replace(run.state, version=state.version + 1)
+    return run
+
+
+async def _record_snapshots(
+    db: Store, suite: ReportSuite, hits: list[tuple[AppliedHit, StoredHit]], now: datetime, outcomes: dict[int, HitOutcome]
+) -> list[Snapshot]:
+    """First occurrence wins: within the call by time, across calls by the unique index."""
+    candidates: dict[str, Snapshot] = {}
+    for applied, stored in sorted(hits, key=lambda pair: (pair[0].hit.at, pair[0].hit.index)):
+        outcome = outcomes[applied.hit.index]
+        for transaction_id in applied.hit.transaction_ids:
+            snapshot = take_snapshot(applied, transaction_id, stored.id, suite.company_id, suite.rsid, suite.transaction_id_window_days)
+            result = _candidate_result(suite, snapshot, candidates, now)
+            if result is TransactionIdResult.SNAPSHOT_MADE:
+                candidates[transaction_id] = snapshot
+            outcome.transaction_ids.append((transaction_id, result))
+    if not candidates:
+        return []
+    recorded = await _insert_snapshots(db, suite, list(candidates.values()), now)
+    made = {s.transaction_id for s in recorded}
+    for outcome in outcomes.values():
+        outcome.transaction_ids = [
+            (tid, TransactionIdResult.ALREADY_RECORDED if result is TransactionIdResult.SNAPSHOT_MADE and tid not in made else result)
+            for tid, result in outcome.transaction_ids
+        ]
+    return recorded
+
+
+def _candidate_result(suite: ReportSuite, snapshot: Snapshot, candidates: dict[str, Snapshot], now: datetime) -> TransactionIdResult:
+    if not suite.recording.enabled:
+        return TransactionIdResult.RECORDING_OFF
+    if snapshot.expires_at <= now:
+        return TransactionIdResult.EXPIRED
+    if snapshot.transaction_id in candidates:
+        return TransactionIdResult.ALREADY_RECORDED
+    return TransactionIdResult.SNAPSHOT_MADE
+
+
+async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snapshot], now: datetime) -> list[Snapshot]:
+    """Insert; return those recorded, without the ids another hit recorded first. An
+    expired snapshot still waiting for the TTL monitor gives way to the new one."""
+    refused = await db.insert_many(store.SNAPSHOTS, [s.to_doc() for s in snapshots])
+    recorded = [s for i, s in enumerate(snapshots) if i not in refused]
+    if not refused:
+        return recorded
+    taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
+    existing = await db.find_many(store.SNAPSHOTS, {"rsid": suite.rsid, "transactionId": {"$in": list(taken)}})
+    renewals = [
+        replace(taken[doc["transactionId"]], id=doc["_id"], version=doc["version"] + 1)
+        for doc in existing
+        if doc["expiresAt"] <= now
+    ]
+    if not renewals:
+        return recorded
+    conflicts = await db.replace_many_versioned(store.SNAPSHOTS, [s.to_doc() for s in renewals])
+    return recorded + [s for s in renewals if s.id not in conflicts]

@@ -1,0 +1,75 @@
+"""Reading online data: visitors, their hits, and transaction snapshots."""
+
+from models import clock, store
+from models.companies import Caller, Role
+from models.hits import StoredHit
+from models.profiles import VisitorState, visitor_key
+from models.snapshots import Snapshot, TransactionStatus, status_query
+from models.store import Store
+from resolvers.api_keys import require
+
+
+def _owned(caller: Caller | None, query: dict) -> dict:
+    """Every read is filtered to the caller's company: another company's ids find nothing."""
+    return {**query, "companyId": require(caller, Role.READER).company_id}
+
+
+async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: str) -> VisitorState | None:
+    doc = await db.find_one(store.VISITORS, _owned(caller, {"_id": visitor_key(rsid, visitor_id)}))
+    return VisitorState.from_doc(doc) if doc else None
+
+
+async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> list[VisitorState | None]:
+    """Visitors by their keys ('rsid|visitorId'), in order; None where the caller has none."""
+    docs = await db.find_many(store.VISITORS, _owned(caller, {"_id": {"$in": list(keys)}}))
+    found = {doc["_id"]: VisitorState.from_doc(doc) for doc in docs}
+    return [found.get(key) for key in keys]
+
+
+async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[VisitorState], bool]:
+    docs, more = await db.find_page(store.VISITORS, _owned(caller, {"rsid": rsid}), "visitorId", False, after, first)
+    return [VisitorState.from_doc(doc) for doc in docs], more
+
+
+async def page_hits(
+    db: Store, caller: Caller | None, rsid: str, visitor_id: str, after: int | None, first: int
+) -> tuple[list[StoredHit], bool]:
+    """A visitor's hits, newest first."""
+    query = _owned(caller, {"rsid": rsid, "visitorId": visitor_id})
+    docs, more = await db.find_page(store.HITS, query, "seq", True, after, first)
+    return [StoredHit.from_doc(doc) for doc in docs], more
+
+
+async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[StoredHit | None]:
+    docs = await db.find_many(store.HITS, _owned(caller, {"_id": {"$in": list(ids)}}))
+    found = {doc["_id"]: StoredHit.from_doc(doc) for doc in docs}
+    return [found.get(i) for i in ids]
+
+
+async def get_transaction(db: Store, caller: Caller | None, rsid: str, transaction_id: str) -> Snapshot | None:
+    doc = await db.find_one(store.SNAPSHOTS, _owned(caller, {"rsid": rsid, "transactionId": transaction_id}))
+    return Snapshot.from_doc(doc) if doc else None
+
+
+async def get_transactions(db: Store, caller: Caller | None, ids: list[str]) -> list[Snapshot | None]:
+    docs = await db.find_many(store.SNAPSHOTS, _owned(caller, {"_id": {"$in": list(ids)}}))
+    found = {doc["_id"]: Snapshot.from_doc(doc) for doc in docs}
+    return [found.get(i) for i in ids]
+
+
+async def page_transactions(
+    db: Store,
+    caller: Caller | None,
+    rsid: str,
+    after: str | None,
+    first: int,
+    status: TransactionStatus | None = None,
+    visitor_id: str | None = None,
+) -> tuple[list[Snapshot], bool]:
+    """Snapshots by transaction id; `status` is judged now, so an expired one shows as EXPIRED
+    even before the TTL monitor removes it."""
+    query = {"rsid": rsid} | (status_query(status, clock.now()) if status else {})
+    if visitor_id is not None:
+        query["visitorId"] = visitor_id
+    docs, more = await db.find_page(store.SNAPSHOTS, _owned(caller, query), "transactionId", False, after, first)
+    return [Snapshot.from_doc(doc) for doc in docs], more
