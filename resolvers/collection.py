@@ -166,20 +166,27 @@ def _candidate_result(suite: ReportSuite, snapshot: Snapshot, candidates: dict[s
 
 
 async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snapshot], now: datetime) -> list[Snapshot]:
-    """Insert; return those recorded, without the ids another hit recorded first. An
-    expired snapshot still waiting for the TTL monitor gives way to the new one."""
+    """Insert; return those recorded, leaving out the ids that another hit holds."""
     refused = await db.insert_many(store.SNAPSHOTS, [s.to_doc() for s in snapshots])
     recorded = [s for i, s in enumerate(snapshots) if i not in refused]
     if not refused:
         return recorded
     taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
     existing = await db.find_many(store.SNAPSHOTS, {"rsid": suite.rsid, "transactionId": {"$in": list(taken)}})
+    holders = [Snapshot.from_doc(doc) for doc in existing]
     renewals = [
-        replace(taken[doc["transactionId"]], id=doc["_id"], version=doc["version"] + 1)
-        for doc in existing
-        if doc["expiresAt"] <= now
+        replace(taken[old.transaction_id], id=old.id, version=old.version + 1)
+        for old in holders
+        if _gives_way(old, taken[old.transaction_id], now)
     ]
     if not renewals:
         return recorded
     conflicts = await db.replace_many_versioned(store.SNAPSHOTS, [s.to_doc() for s in renewals])
     return recorded + [s for s in renewals if s.id not in conflicts]
+
+
+def _gives_way(old: Snapshot, new: Snapshot, now: datetime) -> bool:
+    """An expired snapshot gives way to a new one. So does one from a later hit while no
+    offline row has linked to it: the first occurrence in time wins, also when calls race
+    or an earlier hit arrives late. Once linked, a snapshot never changes."""
+    return old.expires_at <= now or (old.recorded_at > new.recorded_at and old.linked_row_count == 0)

@@ -1,0 +1,277 @@
+"""collectHits: the Transaction ID rules of DOMAIN.md and EXAMPLES.md, through the graph
+and, where calls race, on both stores."""
+
+import asyncio
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from models import clock
+from models import store as collections
+from models.hits import HitIn
+from resolvers import collection, report_suites
+from resolvers.collection import TransactionIdResult
+from tests.conftest import make_company
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+COLLECT = """
+mutation($input: CollectHitsInput!) {
+  collectHits(input: $input) {
+    collectedCount refusedCount
+    outcomes { index collected visitNumber errors { field code message } transactionIds { transactionId result } }
+    snapshots { transactionId visitNumber snapshot { dimension value } visitor { visitorId } }
+    userErrors { field code message }
+  }
+}"""
+
+TRANSACTION = """
+query($rsid: String!, $id: String!) {
+  reportSuite(rsid: $rsid) {
+    transaction(transactionId: $id) {
+      transactionId status visitNumber recordedAt expiresAt snapshot { dimension value } visitor { visitorId }
+    }
+  }
+}"""
+
+VISITOR = """
+query($rsid: String!, $visitorId: String!) {
+  reportSuite(rsid: $rsid) {
+    visitor(visitorId: $visitorId) {
+      visitCount profile { dimension value }
+      hits(first: 1) { edges { node { visitNumber values { dimension value } } } }
+    }
+  }
+}"""
+
+
+# Hits are dated in the last few days: the embedded store's TTL index removes documents
+# whose expiry is past by the real clock, whatever models.clock says.
+DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=8), datetime.min.time(), NEW_YORK)
+
+
+def moment(day: int, time: str) -> datetime:
+    hours, minutes = map(int, time.split(":"))
+    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
+
+
+def at(day: int, time: str) -> str:
+    """New York wall-clock time on day `day`, as the ISO-8601 string a client sends."""
+    return moment(day, time).isoformat()
+
+
+def values(pairs: list[dict]) -> dict[str, str]:
+    return {p["dimension"]: p["value"] for p in pairs}
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """Collect as if on day 8, inside the 90-day window of the hits below."""
+    monkeypatch.setattr(clock, "now", lambda: moment(8, "12:00"))
+
+
+@pytest.fixture
+async def suite(store, company):
+    await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(store, company.admin, "furniture", True)
+    return "furniture"
+
+
+@pytest.fixture
+def collect(execute, company, suite):
+    async def run(*hits: dict, caller=None):
+        result = await execute(COLLECT, caller or company.uploader, input={"rsid": suite, "hits": list(hits)})
+        assert result.errors is None
+        return result.data["collectHits"]
+
+    return run
+
+
+async def transaction(execute, company, transaction_id: str) -> dict | None:
+    result = await execute(TRANSACTION, company.reader, rsid="furniture", id=transaction_id)
+    assert result.errors is None
+    return result.data["reportSuite"]["transaction"]
+
+
+async def test_a_lead_form_hit_snapshots_the_state_without_metrics(collect, execute, company):
+    payload = await collect(
+        {"visitorId": "v-1", "timestamp": at(0, "10:00"), "pageName": "home", "trackingCode": "spring-sale",
+         "evars": [{"number": 1, "value": "email"}]},
+        {"visitorId": "v-1", "timestamp": at(0, "10:05"), "pageName": "lead-form",
+         "evars": [{"number": 2, "value": "sofa"}], "events": [{"number": 1, "value": 1}], "transactionId": "lead_100"},
+    )  # fmt: skip
+
+    assert payload["outcomes"][1]["transactionIds"] == [{"transactionId": "lead_100", "result": "SNAPSHOT_MADE"}]
+    lead = await transaction(execute, company, "lead_100")
+    assert values(lead["snapshot"]) == {"evar1": "email", "evar2": "sofa", "trackingCode": "spring-sale"}
+    assert lead["visitNumber"] == 1
+    assert lead["visitor"] == {"visitorId": "v-1"}
+    assert lead["status"] == "UNLINKED"
+    assert datetime.fromisoformat(lead["expiresAt"]) == datetime.fromisoformat(at(0, "10:05")) + timedelta(days=90)
+
+
+async def test_a_visit_evar_is_in_a_later_snapshot_of_its_visit_and_gone_in_the_next_visit(collect, execute, company):
+    await collect(
+        {"visitorId": "v-2", "timestamp": at(0, "10:00"), "evars": [{"number": 1, "value": "email"}]},
+        {"visitorId": "v-2", "timestamp": at(0, "10:20"), "transactionId": "lead_200"},
+        {"visitorId": "v-2", "timestamp": at(0, "11:00"), "pageName": "home"},  # 40 min later: a new visit
+    )
+
+    assert values((await transaction(execute, company, "lead_200"))["snapshot"]) == {"evar1": "email"}
+    result = await execute(VISITOR, company.reader, rsid="furniture", visitorId="v-2")
+    visitor = result.data["reportSuite"]["visitor"]
+    assert visitor["visitCount"] == 2
+    assert "evar1" not in values(visitor["profile"])
+    latest = visitor["hits"]["edges"][0]["node"]
+    assert latest["visitNumber"] == 2
+    assert values(latest["values"]) == {"pageName": "home"}
+
+
+async def test_only_the_first_occurrence_of_an_id_makes_a_snapshot(collect, execute, company):
+    payload = await collect(
+        {"visitorId": "v-3", "timestamp": at(1, "10:00"), "evars": [{"number": 1, "value": "a"}], "transactionId": "t-2"},
+        {"visitorId": "v-3", "timestamp": at(1, "10:20"), "evars": [{"number": 1, "value": "b"}], "transactionId": "t-2"},
+    )
+
+    assert [o["transactionIds"][0]["result"] for o in payload["outcomes"]] == ["SNAPSHOT_MADE", "ALREADY_RECORDED"]
+    assert payload["collectedCount"] == 2
+    assert values((await transaction(execute, company, "t-2"))["snapshot"]) == {"evar1": "a"}
+
+
+async def test_several_ids_on_one_hit_make_snapshots_of_the_same_state(collect, execute, company):
+    payload = await collect(
+        {"visitorId": "v-4", "timestamp": at(2, "09:00"), "evars": [{"number": 5, "value": "x"}], "transactionId": "call_1,lead_1"}
+    )
+
+    assert sorted(s["transactionId"] for s in payload["snapshots"]) == ["call_1", "lead_1"]
+    call, lead = await transaction(execute, company, "call_1"), await transaction(execute, company, "lead_1")
+    assert call["snapshot"] == lead["snapshot"] == [{"dimension": "evar5", "value": "x"}]
+
+
+async def test_recording_off_makes_no_snapshot_and_existing_ones_stay(collect, execute, company, store):
+    await collect({"visitorId": "v-5", "timestamp": at(3, "09:00"), "transactionId": "t-0"})
+    await report_suites.set_recording(store, company.admin, "furniture", False)
+
+    payload = await collect({"visitorId": "v-5", "timestamp": at(3, "09:10"), "transactionId": "t-1"})
+
+    assert payload["outcomes"][0]["collected"] is True
+    assert payload["outcomes"][0]["transactionIds"] == [{"transactionId": "t-1", "result": "RECORDING_OFF"}]
+    assert payload["snapshots"] == []
+    assert await transaction(execute, company, "t-1") is None
+    assert (await transaction(execute, company, "t-0"))["status"] == "UNLINKED"
+
+
+async def test_a_snapshot_past_its_window_is_expired_before_the_ttl_monitor_removes_it(collect, execute, company, monkeypatch, store):
+    await collect({"visitorId": "v-6", "timestamp": at(0, "09:00"), "evars": [{"number": 1, "value": "old"}], "transactionId": "t-3"})
+    monkeypatch.setattr(clock, "now", lambda: moment(90, "12:00"))  # hours past its 90 days
+
+    assert (await transaction(execute, company, "t-3"))["status"] == "EXPIRED"
+    unlinked = await execute("{ reportSuite(rsid: \"furniture\") { transactions(status: UNLINKED) { edges { node { transactionId } } } } }", company.reader)
+    assert unlinked.data["reportSuite"]["transactions"]["edges"] == []
+
+    # The id is free again: a new occurrence records a fresh snapshot in place of the expired one.
+    payload = await collect({"visitorId": "v-7", "timestamp": at(90, "11:00"), "evars": [{"number": 1, "value": "new"}], "transactionId": "t-3"})
+    assert payload["outcomes"][0]["transactionIds"][0]["result"] == "SNAPSHOT_MADE"
+    renewed = await transaction(execute, company, "t-3")
+    assert (renewed["status"], renewed["visitor"], values(renewed["snapshot"])) == ("UNLINKED", {"visitorId": "v-7"}, {"evar1": "new"})
+    assert await store.count(collections.SNAPSHOTS, {"transactionId": "t-3"}) == 1
+
+
+async def test_a_hit_already_older_than_the_window_makes_no_snapshot(collect, execute, company):
+    payload = await collect({"visitorId": "v-8", "timestamp": at(-90, "09:00"), "transactionId": "t-old"})
+
+    assert payload["outcomes"][0]["collected"] is True
+    assert payload["outcomes"][0]["transactionIds"][0]["result"] == "EXPIRED"
+    assert await transaction(execute, company, "t-old") is None
+
+
+@pytest.mark.parametrize("placeholder", ["0", "NULL", "", "  "])
+async def test_a_placeholder_visitor_id_is_refused_and_the_rest_collected(collect, placeholder):
+    payload = await collect(
+        {"visitorId": placeholder, "timestamp": at(4, "09:00"), "transactionId": "t-9"},
+        {"visitorId": "v-9", "timestamp": at(4, "09:00")},
+    )
+
+    refused, collected = payload["outcomes"]
+    assert refused["collected"] is False
+    assert refused["errors"][0]["field"] == "hits.0.visitorId"
+    assert refused["errors"][0]["code"] == "PLACEHOLDER_ID"
+    assert refused["transactionIds"] == []
+    assert collected["collected"] is True
+    assert (payload["collectedCount"], payload["refusedCount"], payload["snapshots"]) == (1, 1, [])
+
+
+def interleave(store, monkeypatch) -> None:
+    """Make every store call yield to the event loop first, as a network round trip does,
+    so that concurrent calls interleave on the embedded store too."""
+    for name in ("find_one", "find_many", "insert_many", "replace_many_versioned"):
+        original = getattr(store, name)
+
+        async def yielding(*args, _original=original, **kwargs):
+            await asyncio.sleep(0)
+            return await _original(*args, **kwargs)
+
+        monkeypatch.setattr(store, name, yielding)
+
+
+async def race_setup(any_store, monkeypatch):
+    company = await make_company(any_store)
+    await report_suites.create(any_store, company.admin, "race", "Race", time_zone="America/New_York")
+    await report_suites.set_recording(any_store, company.admin, "race", True)
+    interleave(any_store, monkeypatch)
+    return company
+
+
+def hit(visitor: str, day: int, time: str, evar: str, transaction_id: str = "T-1") -> list[HitIn]:
+    return [HitIn(visitor, at(day, time), evars=((1, evar),), transaction_id=transaction_id)]
+
+
+async def test_concurrent_calls_with_one_id_make_one_snapshot_from_the_earlier_hit(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+
+    earlier, later = await asyncio.gather(
+        collection.collect_hits(any_store, company.uploader, "race", hit("a", 0, "10:00", "first")),
+        collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second")),
+    )
+
+    snapshots = await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race", "transactionId": "T-1"})
+    assert len(snapshots) == 1
+    assert (snapshots[0]["visitorId"], snapshots[0]["values"]) == ("a", {"evar1": "first"})
+    assert earlier.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.SNAPSHOT_MADE)]
+    assert later.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.ALREADY_RECORDED)]
+    assert later.outcomes[0].collected and later.snapshots == []
+
+
+async def test_an_earlier_hit_arriving_late_takes_an_unlinked_id_but_never_a_linked_one(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    await collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second", "T-1"))
+    await collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second", "T-2"))
+    await any_store.increment(collections.SNAPSHOTS, {"rsid": "race", "transactionId": "T-2"}, {"linkedRowCount": 1})
+
+    late = await collection.collect_hits(
+        any_store, company.uploader, "race", [*hit("a", 0, "10:00", "first", "T-1"), *hit("c", 0, "10:00", "first", "T-2")]
+    )
+
+    assert [o.transaction_ids[0][1] for o in late.outcomes] == [TransactionIdResult.SNAPSHOT_MADE, TransactionIdResult.ALREADY_RECORDED]
+    by_id = {d["transactionId"]: d for d in await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race"})}
+    assert (by_id["T-1"]["visitorId"], by_id["T-2"]["visitorId"]) == ("a", "b")
+    assert isinstance(by_id["T-1"]["recordedAt"], datetime)
+
+
+async def test_concurrent_calls_for_one_visitor_lose_no_hit(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    calls = [
+        collection.collect_hits(any_store, company.uploader, "race", hit("same", 0, f"10:{minute:02d}", str(minute), f"T-{minute}"))
+        for minute in range(0, 50, 10)
+    ]
+
+    results = await asyncio.gather(*calls)
+
+    collected = [r.outcomes[0] for r in results if r.outcomes[0].collected]
+    refused = [r.outcomes[0] for r in results if not r.outcomes[0].collected]
+    assert all(o.problems[0].code == "OUT_OF_ORDER" for o in refused)
+    state = await any_store.find_one(collections.VISITORS, {"_id": "race|same"})
+    hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "same"})
+    assert state["seq"] == len(hits) == len(collected)
+    assert sorted(h["seq"] for h in hits) == list(range(1, len(hits) + 1))
