@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from models.ids import new_id
 from models.hits import AppliedHit
 
 # What a snapshot keeps besides eVars: DOMAIN.md's list, no metrics.
@@ -71,10 +70,15 @@ class Snapshot:
         )
 
 
+def snapshot_key(rsid: str, transaction_id: str) -> str:
+    """The snapshot's `_id`: the unique `_id` index is what lets one hit alone record an id."""
+    return f"{rsid}|{transaction_id}"
+
+
 def take_snapshot(applied: AppliedHit, transaction_id: str, hit_id: str, company_id: str, rsid: str, window_days: int) -> Snapshot:
     at = applied.hit.at
     return Snapshot(
-        id=new_id(),
+        id=snapshot_key(rsid, transaction_id),
         rsid=rsid,
         company_id=company_id,
         transaction_id=transaction_id,

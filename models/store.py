@@ -21,19 +21,22 @@ VISITORS = "visitors"
 HITS = "hits"
 SNAPSHOTS = "snapshots"
 
-# Declared next to the collections, created at start-up. (No index names `_id` in a compound
-# key: the nx-27017 test server cannot build one, and `_id` has its own index anyway.)
+# Declared next to the collections, created at start-up. Uniqueness lives in the `_id`s,
+# which are built from the natural keys (visitors 'rsid|visitorId', hits
+# 'rsid|visitorId|seq', snapshots 'rsid|transactionId'): the `_id` index is the unique
+# index on those keys. A second unique index would make the embedded store scan the whole
+# collection on every insert, and nx-27017 cannot build compound keys naming `_id`.
 INDEXES: dict[str, list[IndexModel]] = {
     API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True)],
     REPORT_SUITES: [IndexModel([("companyId", ASCENDING)])],
     DATA_SOURCES: [IndexModel([("rsid", ASCENDING)])],
-    VISITORS: [IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING)], unique=True)],
+    VISITORS: [IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING)])],
     HITS: [
-        IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("seq", DESCENDING)], unique=True),
+        IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("seq", DESCENDING)]),
         IndexModel([("rsid", ASCENDING), ("localDay", ASCENDING)]),
     ],
     SNAPSHOTS: [
-        IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)], unique=True),
+        IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)]),
         IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("transactionId", ASCENDING)]),
         # The TTL monitor removes expired snapshots; reads check expiry themselves too.
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
@@ -150,7 +153,7 @@ class Store:
             batch = docs[start : start + BULK_BATCH]
             self.round_trips += 1
             if self.embedded:
-                conflicts |= await self._replace_one_by_one(collection, batch)
+                conflicts |= await self._replace_embedded(collection, batch)
                 continue
             try:
                 await self.db[collection].bulk_write([_versioned_replace(doc) for doc in batch], ordered=False)
@@ -158,15 +161,19 @@ class Store:
                 conflicts |= {batch[e["index"]]["_id"] for e in _duplicate_errors(error)}
         return conflicts
 
-    async def _replace_one_by_one(self, collection: str, docs: list[dict]) -> set:
-        # mongomock cannot take today's pymongo bulk operations (they pass a `sort`
-        # argument it does not know), so the embedded store applies them one by one.
-        conflicts = set()
-        for doc in docs:
-            try:
-                await self.db[collection].replace_one(_version_filter(doc), doc, upsert=True)
-            except DuplicateKeyError:
-                conflicts.add(doc["_id"])
+    async def _replace_embedded(self, collection: str, docs: list[dict]) -> set:
+        # mongomock cannot take today's pymongo bulk operations (they pass a `sort` argument
+        # it does not know), and scans the whole collection for each single write. So the
+        # embedded store checks versions in one read and swaps the documents in one delete
+        # and one insert. Nothing else runs in between: mongomock's calls never yield.
+        wanted = {doc["_id"]: doc["version"] - 1 for doc in docs}
+        stored = await self.db[collection].find({"_id": {"$in": list(wanted)}}, {"version": 1}).to_list(None)
+        versions = {doc["_id"]: doc["version"] for doc in stored}
+        conflicts = {i for i, version in wanted.items() if versions.get(i, 0) != version}
+        writes = [doc for doc in docs if doc["_id"] not in conflicts]
+        if writes:
+            await self.db[collection].delete_many({"_id": {"$in": [doc["_id"] for doc in writes if doc["version"] > 1]}})
+            await self.db[collection].insert_many(writes)
         return conflicts
 
 

@@ -172,10 +172,10 @@ async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snaps
     if not refused:
         return recorded
     taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
-    existing = await db.find_many(store.SNAPSHOTS, {"rsid": suite.rsid, "transactionId": {"$in": list(taken)}})
+    existing = await db.find_many(store.SNAPSHOTS, {"_id": {"$in": [s.id for s in taken.values()]}})
     holders = [Snapshot.from_doc(doc) for doc in existing]
     renewals = [
-        replace(taken[old.transaction_id], id=old.id, version=old.version + 1)
+        replace(taken[old.transaction_id], version=old.version + 1)
         for old in holders
         if _gives_way(old, taken[old.transaction_id], now)
     ]

@@ -4,7 +4,7 @@ from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
 from models.profiles import VisitorState, visitor_key
-from models.snapshots import Snapshot, TransactionStatus, status_query
+from models.snapshots import Snapshot, TransactionStatus, snapshot_key, status_query
 from models.store import Store
 from resolvers.api_keys import require
 
@@ -47,7 +47,7 @@ async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[Sto
 
 
 async def get_transaction(db: Store, caller: Caller | None, rsid: str, transaction_id: str) -> Snapshot | None:
-    doc = await db.find_one(store.SNAPSHOTS, _owned(caller, {"rsid": rsid, "transactionId": transaction_id}))
+    doc = await db.find_one(store.SNAPSHOTS, _owned(caller, {"_id": snapshot_key(rsid, transaction_id)}))
     return Snapshot.from_doc(doc) if doc else None
 
 
