@@ -90,7 +90,7 @@ class CreateDataSourceInput:
 
 @strawberry.input
 class ConfigureDataSourceInput:
-    id: relay.GlobalID
+    id: strawberry.ID
     name: str | None = None
     dimensions: list[ColumnInput] | None = None
     metrics: list[ColumnInput] | None = None
@@ -99,7 +99,7 @@ class ConfigureDataSourceInput:
 
 @strawberry.input
 class DeactivateDataSourceInput:
-    id: relay.GlobalID
+    id: strawberry.ID
 
 
 @strawberry.type
@@ -116,9 +116,14 @@ def _pairs(columns: list[ColumnInput] | None) -> list[tuple[str, str | None]] | 
     return None if columns is None else [(c.header, c.friendly_name) for c in columns]
 
 
-def _own_id(global_id: relay.GlobalID) -> str:
-    # An id of another type can name no data source; let the lookup say NOT_FOUND.
-    return global_id.node_id if global_id.type_name == "DataSource" else ""
+def _own_id(global_id: str) -> str:
+    """The data source id inside a global id. A malformed id, or one of another type, names
+    no data source: the lookup then answers NOT_FOUND on field `id`."""
+    try:
+        decoded = relay.GlobalID.from_id(global_id)
+    except ValueError:
+        return ""
+    return decoded.node_id if decoded.type_name == "DataSource" else ""
 
 
 @strawberry.type

@@ -26,13 +26,17 @@ def encode_cursor(key: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> Any:
+def decode_cursor(cursor: str | None, key_type: type = str) -> Any:
+    """The sort key a cursor carries; `key_type` is the type the connection pages on."""
     if cursor is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except ValueError:
-        raise Rejected(invalid("after", "after must be a cursor this API returned.")) from None
+        key = None
+    if type(key) is not key_type:
+        raise Rejected(invalid("after", "after must be a cursor this API returned."))
+    return key
 
 
 def connection(items: list[M], more: bool, key: Callable[[M], Any], to_node: Callable[[M], N]) -> relay.Connection[N]:

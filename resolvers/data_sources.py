@@ -68,12 +68,10 @@ async def create(
 ) -> DataSource:
     require(caller, Role.ADMIN)
     await report_suites.get(db, caller, rsid)
-    problems = check_name(name) + _check_type(category, type)
+    columns = check_columns(CATALOGUE[type], dimensions, metrics)
+    problems = check_name(name) + _check_type(category, type) + columns.problems
     if problems:
         raise Rejected(*problems)
-    columns = check_columns(CATALOGUE[type], dimensions, metrics)
-    if columns.problems:
-        raise Rejected(*columns.problems)
     source = DataSource(
         id=new_id(),
         company_id=caller.company_id,

@@ -1,0 +1,103 @@
+"""The `offline-graph` command: export-schema, create-company, create-api-key.
+
+These are plain functions: the commands run their own event loop."""
+
+import asyncio
+import re
+
+import pytest
+
+from graph.cli import main
+from graph.schema import schema
+from models.companies import Role
+from models.store import Store
+from resolvers import api_keys
+
+COMPANY_LINE = re.compile(r"^company: (\S+)$", re.MULTILINE)
+KEY = re.compile(r"\bodg_[A-Za-z0-9_-]{20,}")
+
+
+@pytest.fixture
+def embedded(monkeypatch):
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+
+
+@pytest.fixture
+def wire(monkeypatch, wire_uri):
+    monkeypatch.setenv("MONGODB_URI", wire_uri)
+    return wire_uri
+
+
+def authenticate(uri: str, key: str):
+    async def run():
+        store = Store.connect(uri)
+        try:
+            return await api_keys.authenticate(store, f"Bearer {key}")
+        finally:
+            store.close()
+
+    return asyncio.run(run())
+
+
+def test_export_schema_prints_the_sdl(capsys):
+    assert main(["export-schema"]) == 0
+
+    assert capsys.readouterr().out == schema.as_str() + "\n"
+
+
+def test_export_schema_writes_the_file_it_is_given(tmp_path, capsys):
+    target = tmp_path / "schema.graphql"
+
+    assert main(["export-schema", "--output", str(target)]) == 0
+
+    assert target.read_text(encoding="utf-8") == schema.as_str() + "\n"
+    assert capsys.readouterr().out == ""
+
+
+def test_create_company_prints_its_id_and_an_admin_key(embedded, capsys):
+    assert main(["create-company", "Acme"]) == 0
+
+    captured = capsys.readouterr()
+    assert COMPANY_LINE.search(captured.out)
+    assert len(KEY.findall(captured.out)) == 1
+    assert "MONGODB_URI" in captured.err  # the embedded store forgets: say so
+
+
+def test_create_company_and_key_on_a_real_store_give_working_keys(wire, capsys):
+    assert main(["create-company", "Acme"]) == 0
+    out = capsys.readouterr().out
+    company_id = COMPANY_LINE.search(out).group(1)
+    (admin_key,) = KEY.findall(out)
+
+    assert main(["create-api-key", "--company", company_id, "--role", "UPLOADER"]) == 0
+    (uploader_key,) = KEY.findall(capsys.readouterr().out)
+
+    admin = authenticate(wire, admin_key)
+    uploader = authenticate(wire, uploader_key)
+    assert (admin.company_id, admin.role) == (company_id, Role.ADMIN)
+    assert (uploader.company_id, uploader.role) == (company_id, Role.UPLOADER)
+
+
+def test_create_api_key_for_an_unknown_company_fails_with_a_message(embedded, capsys):
+    assert main(["create-api-key", "--company", "no-such-company", "--role", "READER"]) == 1
+
+    captured = capsys.readouterr()
+    assert "no-such-company" in captured.err
+    assert "error" in captured.err.lower()
+    assert not KEY.search(captured.out + captured.err)
+
+
+def test_create_company_with_a_blank_name_fails(embedded, capsys):
+    assert main(["create-company", "   "]) == 1
+
+    captured = capsys.readouterr()
+    assert "name" in captured.err
+    assert not KEY.search(captured.out)
+
+
+def test_an_unknown_role_is_refused_before_anything_is_done(embedded, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["create-api-key", "--company", "c", "--role", "OWNER"])
+
+    assert exit.value.code == 2
+    assert "OWNER" in capsys.readouterr().err

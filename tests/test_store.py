@@ -1,0 +1,148 @@
+"""The store seam, on both the embedded store and a real MongoDB wire server: unique
+indexes, bulk inserts with duplicates, optimistic versioned writes, keyset pages."""
+
+import pytest
+
+from models import store as collections
+from models.companies import hash_key
+from models.snapshots import snapshot_key
+from models.store import BULK_BATCH, DuplicateKey
+from resolvers import api_keys
+
+pytestmark = pytest.mark.wire
+
+THINGS = "things"
+
+
+async def test_a_second_insert_of_an_id_is_a_duplicate_key(any_store):
+    await any_store.insert(THINGS, {"_id": "a", "n": 1})
+
+    with pytest.raises(DuplicateKey):
+        await any_store.insert(THINGS, {"_id": "a", "n": 2})
+
+    assert await any_store.find_many(THINGS, {}) == [{"_id": "a", "n": 1}]
+
+
+async def test_a_declared_unique_index_refuses_a_duplicate(any_store):
+    await any_store.insert(collections.API_KEYS, {"_id": "k1", "companyId": "c", "role": "READER", "hash": "h"})
+
+    with pytest.raises(DuplicateKey):
+        await any_store.insert(collections.API_KEYS, {"_id": "k2", "companyId": "c", "role": "ADMIN", "hash": "h"})
+
+    assert await any_store.count(collections.API_KEYS, {}) == 1
+
+
+async def test_snapshots_are_unique_per_report_suite_and_transaction_id(any_store):
+    def snapshot(rsid: str, transaction_id: str) -> dict:
+        return {"_id": snapshot_key(rsid, transaction_id), "rsid": rsid, "transactionId": transaction_id}
+
+    await any_store.insert(collections.SNAPSHOTS, snapshot("a", "t-1"))
+    await any_store.insert(collections.SNAPSHOTS, snapshot("b", "t-1"))
+
+    with pytest.raises(DuplicateKey):
+        await any_store.insert(collections.SNAPSHOTS, snapshot("a", "t-1"))
+
+
+async def test_creating_indexes_twice_is_harmless(any_store):
+    await any_store.create_indexes()
+
+    assert await any_store.ping() is True
+
+
+async def test_insert_many_writes_the_rest_and_returns_the_positions_of_duplicates(any_store):
+    await any_store.insert(THINGS, {"_id": "old"})
+    docs = [{"_id": "a"}, {"_id": "old"}, {"_id": "b"}, {"_id": "a"}, {"_id": "c"}]
+
+    duplicates = await any_store.insert_many(THINGS, docs)
+
+    assert duplicates == {1, 3}
+    assert sorted(d["_id"] for d in await any_store.find_many(THINGS, {})) == ["a", "b", "c", "old"]
+
+
+async def test_insert_many_counts_positions_across_batches(any_store):
+    docs = [{"_id": f"d{i:05}"} for i in range(BULK_BATCH + 5)]
+    docs[BULK_BATCH + 2] = {"_id": "d00003"}  # the second batch repeats an id from the first
+
+    duplicates = await any_store.insert_many(THINGS, docs)
+
+    assert duplicates == {BULK_BATCH + 2}
+    assert await any_store.count(THINGS, {}) == BULK_BATCH + 4
+
+
+async def test_insert_many_with_nothing_duplicated_returns_no_positions(any_store):
+    assert await any_store.insert_many(THINGS, [{"_id": "x"}, {"_id": "y"}]) == set()
+    assert await any_store.insert_many(THINGS, []) == set()
+    assert await any_store.count(THINGS, {}) == 2
+
+
+async def test_replace_many_versioned_writes_current_copies_and_returns_the_stale_ids(any_store):
+    await any_store.insert_many(THINGS, [{"_id": "fresh", "v": "old", "version": 1}, {"_id": "stale", "v": "old", "version": 3}])
+    docs = [
+        {"_id": "fresh", "v": "new", "version": 2},  # read at version 1: still current
+        {"_id": "stale", "v": "new", "version": 3},  # read at version 2: moved on since
+        {"_id": "brand-new", "v": "new", "version": 1},
+    ]
+
+    conflicts = await any_store.replace_many_versioned(THINGS, docs)
+
+    assert conflicts == {"stale"}
+    stored = {d["_id"]: d for d in await any_store.find_many(THINGS, {})}
+    assert stored == {
+        "fresh": {"_id": "fresh", "v": "new", "version": 2},
+        "stale": {"_id": "stale", "v": "old", "version": 3},
+        "brand-new": {"_id": "brand-new", "v": "new", "version": 1},
+    }
+
+
+async def test_a_new_document_written_twice_at_version_one_conflicts_the_second_time(any_store):
+    assert await any_store.replace_versioned(THINGS, {"_id": "a", "v": 1, "version": 1}) is True
+
+    assert await any_store.replace_versioned(THINGS, {"_id": "a", "v": 2, "version": 1}) is False
+
+    assert await any_store.find_one(THINGS, {"_id": "a"}) == {"_id": "a", "v": 1, "version": 1}
+
+
+async def test_two_writers_from_one_read_only_the_first_wins(any_store):
+    await any_store.insert(THINGS, {"_id": "a", "v": "read", "version": 1})
+
+    first = await any_store.replace_versioned(THINGS, {"_id": "a", "v": "first", "version": 2})
+    second = await any_store.replace_versioned(THINGS, {"_id": "a", "v": "second", "version": 2})
+
+    assert (first, second) == (True, False)
+    assert (await any_store.find_one(THINGS, {"_id": "a"}))["v"] == "first"
+
+
+@pytest.mark.parametrize("descending", [False, True], ids=["ascending", "descending"])
+async def test_find_page_walks_the_key_in_order_and_says_when_more_follow(any_store, descending):
+    await any_store.insert_many(THINGS, [{"_id": f"k{i}", "group": "g" if i != 3 else "other"} for i in [5, 1, 4, 3, 2, 6]])
+    expected = ["k1", "k2", "k4", "k5", "k6"][:: -1 if descending else 1]
+
+    seen, after, pages = [], None, []
+    while True:
+        docs, more = await any_store.find_page(THINGS, {"group": "g"}, "_id", descending, after, 2)
+        pages.append(([d["_id"] for d in docs], more))
+        seen += [d["_id"] for d in docs]
+        if not more:
+            break
+        after = docs[-1]["_id"]
+
+    assert seen == expected
+    assert pages == [(expected[0:2], True), (expected[2:4], True), (expected[4:], False)]
+
+
+async def test_a_page_as_large_as_what_is_left_has_no_more(any_store):
+    await any_store.insert_many(THINGS, [{"_id": "a"}, {"_id": "b"}])
+
+    assert await any_store.find_page(THINGS, {}, "_id", False, None, 2) == ([{"_id": "a"}, {"_id": "b"}], False)
+    assert await any_store.find_page(THINGS, {}, "_id", False, "b", 2) == ([], False)
+    assert await any_store.find_page(THINGS, {}, "_id", False, None, 0) == ([], True)
+
+
+async def test_api_keys_are_stored_as_hashes_on_either_store(any_store):
+    company, key = await api_keys.create_company(any_store, "Acme")
+
+    (doc,) = await any_store.find_many(collections.API_KEYS, {"companyId": company["_id"]})
+
+    assert key not in repr(doc)
+    assert doc["hash"] == hash_key(key) != key
+    assert (await api_keys.authenticate(any_store, f"Bearer {key}")).company_id == company["_id"]
