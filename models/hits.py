@@ -2,7 +2,7 @@
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from models.headers import EVARS, EVENTS
 from models.problems import Problem
@@ -85,7 +85,7 @@ def _check_timestamp(where: str, text: str, now: datetime) -> tuple[datetime | N
         return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' has no UTC offset; add one, e.g. -05:00 or Z.")]
     if at > now + FUTURE_TOLERANCE:
         return None, [Problem(where, "FUTURE_TIMESTAMP", f"'{text}' is in the future.")]
-    return at, []
+    return at.astimezone(UTC), []
 
 
 def _check_values(where: str, hit: HitIn) -> list[Problem]:
