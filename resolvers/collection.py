@@ -133,7 +133,8 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
 async def _record_snapshots(
     db: Store, suite: ReportSuite, hits: list[tuple[AppliedHit, StoredHit]], now: datetime, outcomes: dict[int, HitOutcome]
 ) -> list[Snapshot]:
-    """First occurrence wins: within the call by time, across calls by the unique index."""
+    """The first occurrence wins: within a call the earliest hit, across calls the one whose
+    snapshot the unique `_id` index took first. A recorded snapshot never changes."""
     candidates: dict[str, Snapshot] = {}
     for applied, stored in sorted(hits, key=lambda pair: (pair[0].hit.at, pair[0].hit.index)):
         outcome = outcomes[applied.hit.index]
@@ -173,20 +174,12 @@ async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snaps
         return recorded
     taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
     existing = await db.find_many(store.SNAPSHOTS, {"_id": {"$in": [s.id for s in taken.values()]}})
-    holders = [Snapshot.from_doc(doc) for doc in existing]
+    # An expired snapshot that the TTL monitor has not removed yet gives way to the new one.
     renewals = [
-        replace(taken[old.transaction_id], version=old.version + 1)
-        for old in holders
-        if _gives_way(old, taken[old.transaction_id], now)
+        replace(taken[doc["transactionId"]], version=doc["version"] + 1) for doc in existing if doc["expiresAt"] <= now
     ]
     if not renewals:
         return recorded
     conflicts = await db.replace_many_versioned(store.SNAPSHOTS, [s.to_doc() for s in renewals])
     return recorded + [s for s in renewals if s.id not in conflicts]
 
-
-def _gives_way(old: Snapshot, new: Snapshot, now: datetime) -> bool:
-    """An expired snapshot gives way to a new one. So does one from a later hit while no
-    offline row has linked to it: the first occurrence in time wins, also when calls race
-    or an earlier hit arrives late. Once linked, a snapshot never changes."""
-    return old.expires_at <= now or (old.recorded_at > new.recorded_at and old.linked_row_count == 0)

@@ -227,36 +227,34 @@ def hit(visitor: str, day: int, time: str, evar: str, transaction_id: str = "T-1
     return [HitIn(visitor, at(day, time), evars=((1, evar),), transaction_id=transaction_id)]
 
 
-async def test_concurrent_calls_with_one_id_make_one_snapshot_from_the_earlier_hit(any_store, monkeypatch):
+async def test_concurrent_calls_with_one_id_make_one_snapshot_from_the_hit_recorded_first(any_store, monkeypatch):
     company = await race_setup(any_store, monkeypatch)
 
-    earlier, later = await asyncio.gather(
+    results = await asyncio.gather(
         collection.collect_hits(any_store, company.uploader, "race", hit("a", 0, "10:00", "first")),
         collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second")),
     )
 
     snapshots = await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race", "transactionId": "T-1"})
     assert len(snapshots) == 1
-    assert (snapshots[0]["visitorId"], snapshots[0]["values"]) == ("a", {"evar1": "first"})
-    assert earlier.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.SNAPSHOT_MADE)]
-    assert later.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.ALREADY_RECORDED)]
-    assert later.outcomes[0].collected and later.snapshots == []
+    winners = [r for r in results if r.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.SNAPSHOT_MADE)]]
+    losers = [r for r in results if r.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.ALREADY_RECORDED)]]
+    assert (len(winners), len(losers)) == (1, 1)
+    assert [s.visitor_id for s in winners[0].snapshots] == [snapshots[0]["visitorId"]]
+    assert losers[0].outcomes[0].collected and losers[0].snapshots == []
 
 
-async def test_an_earlier_hit_arriving_late_takes_an_unlinked_id_but_never_a_linked_one(any_store, monkeypatch):
+async def test_a_recorded_snapshot_never_changes_when_an_earlier_hit_arrives_late(any_store, monkeypatch):
     company = await race_setup(any_store, monkeypatch)
-    await collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second", "T-1"))
-    await collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second", "T-2"))
-    await any_store.increment(collections.SNAPSHOTS, {"rsid": "race", "transactionId": "T-2"}, {"linkedRowCount": 1})
+    await collection.collect_hits(any_store, company.uploader, "race", hit("b", 0, "10:20", "second"))
 
-    late = await collection.collect_hits(
-        any_store, company.uploader, "race", [*hit("a", 0, "10:00", "first", "T-1"), *hit("c", 0, "10:00", "first", "T-2")]
-    )
+    late = await collection.collect_hits(any_store, company.uploader, "race", hit("a", 0, "10:00", "first"))
 
-    assert [o.transaction_ids[0][1] for o in late.outcomes] == [TransactionIdResult.SNAPSHOT_MADE, TransactionIdResult.ALREADY_RECORDED]
-    by_id = {d["transactionId"]: d for d in await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race"})}
-    assert (by_id["T-1"]["visitorId"], by_id["T-2"]["visitorId"]) == ("a", "b")
-    assert isinstance(by_id["T-1"]["recordedAt"], datetime)
+    assert late.outcomes[0].collected
+    assert late.outcomes[0].transaction_ids == [("T-1", TransactionIdResult.ALREADY_RECORDED)]
+    (snapshot,) = await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race"})
+    assert (snapshot["visitorId"], snapshot["values"]) == ("b", {"evar1": "second"})
+    assert isinstance(snapshot["recordedAt"], datetime)
 
 
 async def test_concurrent_calls_for_one_visitor_lose_no_hit(any_store, monkeypatch):
