@@ -6,9 +6,9 @@ from enum import Enum
 
 from models.headers import DATE, TRANSACTION_ID, VISITOR_ID, Header, Kind, allowed_headers, parse_header
 from models.problems import Problem, invalid
+from models.text import check_name
 
 MAX_COLUMNS = 300
-NAME_LENGTH = 100
 WEB_BEACON_PREFIX = "web-beacon:"
 
 
@@ -163,12 +163,6 @@ class ColumnCheck:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_name(name: str) -> list[Problem]:
-    if 0 < len(name.strip()) <= NAME_LENGTH and "\t" not in name and "\n" not in name:
-        return []
-    return [invalid("name", f"name must be 1 to {NAME_LENGTH} characters on one line, not blank.")]
-
-
 def check_columns(entry: TypeEntry, dimensions: list[tuple[str, str | None]], metrics: list[tuple[str, str | None]]) -> ColumnCheck:
     """Check (header, friendly name) pairs against the header catalogue and the type."""
     check = ColumnCheck()
@@ -198,8 +192,9 @@ def _check_column(where: str, kind: Kind, text: str, friendly: str | None, seen:
     if header.name in seen:
         return None, invalid(f"{where}.header", f"'{header.name}' is listed twice.")
     name = header.name if friendly is None else friendly
-    if not (0 < len(name.strip()) <= NAME_LENGTH) or "\t" in name or "\n" in name:
-        return None, invalid(f"{where}.friendlyName", f"friendly name must be 1 to {NAME_LENGTH} characters with no tab or line break.")
+    problems = check_name(f"{where}.friendlyName", name)
+    if problems:
+        return None, problems[0]
     return Column(header.name, name), None
 
 

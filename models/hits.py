@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from models.headers import EVARS, EVENTS
 from models.problems import Problem
+from models.text import check_text
 
 MAX_ID_BYTES = 100
 MAX_VALUE_BYTES = 255
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
 BUILT_IN_EVENTS = ("orders", "revenue", "units", "cartAdds", "cartRemoves", "cartViews", "cartOpens", "checkouts")
@@ -59,17 +61,16 @@ def check_id(where: str, name: str, value: str) -> list[Problem]:
     """A visitor id must name one real person: no blanks or placeholders, at most 100 bytes."""
     if value.strip().lower() in PLACEHOLDER_IDS or not value.strip():
         return [Problem(where, "PLACEHOLDER_ID", f"{name} '{value}' is a placeholder, not an id; send the real one.")]
-    if len(value.encode()) > MAX_ID_BYTES:
-        return [Problem(where, "TOO_LONG", f"{name} is at most {MAX_ID_BYTES} bytes.")]
-    return []
+    return check_text(where, name, value, MAX_ID_BYTES)
 
 
 def split_transaction_ids(where: str, value: str | None) -> tuple[tuple[str, ...], list[Problem]]:
     """One or several comma-separated ids, at most 100 bytes in all."""
     if value is None:
         return (), []
-    if len(value.encode()) > MAX_ID_BYTES:
-        return (), [Problem(where, "TOO_LONG", f"transactionId is at most {MAX_ID_BYTES} bytes in all.")]
+    problems = check_text(where, "transactionId (all its ids)", value, MAX_ID_BYTES)
+    if problems:
+        return (), problems
     ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     if not ids:
         return (), [Problem(where, "INVALID", "transactionId holds no id; leave it out instead.")]
@@ -83,6 +84,10 @@ def _check_timestamp(where: str, text: str, now: datetime) -> tuple[datetime | N
         return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' is not an ISO-8601 time such as 2026-03-02T10:05:00-05:00.")]
     if at.tzinfo is None:
         return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' has no UTC offset; add one, e.g. -05:00 or Z.")]
+    # Before the epoch is no real hit (0001-01-01 is how some clients send "no date"), and
+    # such times may have no form in UTC or in the report suite's time zone.
+    if at < EARLIEST:
+        return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' is before {EARLIEST.date()}: not a real hit time.")]
     if at > now + FUTURE_TOLERANCE:
         return None, [Problem(where, "FUTURE_TIMESTAMP", f"'{text}' is in the future.")]
     return at.astimezone(UTC), []
@@ -96,11 +101,10 @@ def _check_values(where: str, hit: HitIn) -> list[Problem]:
     for number, value in hit.evars:
         if not 1 <= number <= EVARS:
             problems.append(Problem(f"{where}.evars", "INVALID", f"eVar number must be 1 to {EVARS}, not {number}."))
-        elif len(value.encode()) > MAX_VALUE_BYTES:
-            problems.append(Problem(f"{where}.evars", "TOO_LONG", f"evar{number} is at most {MAX_VALUE_BYTES} bytes."))
+        else:
+            problems += check_text(f"{where}.evars", f"evar{number}", value, MAX_VALUE_BYTES)
     for name, value in hit.dimensions.items():
-        if len(value.encode()) > MAX_VALUE_BYTES:
-            problems.append(Problem(f"{where}.{name}", "TOO_LONG", f"{name} is at most {MAX_VALUE_BYTES} bytes."))
+        problems += check_text(f"{where}.{name}", name, value, MAX_VALUE_BYTES)
     return problems
 
 

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from models.currencies import CURRENCIES
 from models.problems import Problem, invalid
+from models.text import check_name
 
 RSID_PATTERN = re.compile(r"[a-z0-9.-]{1,40}")
 EVAR_COUNT = 250
 VISIT_TIMEOUT_MINUTES = (1, 720)
 WINDOW_DAYS = (1, 761)  # at most 25 months
 EVAR_DAYS = (1, 761)
-NAME_LENGTH = 100
 
 
 class Expiration(str, Enum):
@@ -142,9 +142,7 @@ def check_settings(
     transaction_id_window_days: int | None = None,
 ) -> list[Problem]:
     """Every problem with the settings given (None means not given)."""
-    problems = []
-    if name is not None and not (0 < len(name.strip()) <= NAME_LENGTH):
-        problems.append(invalid("name", f"name must be 1 to {NAME_LENGTH} characters, not blank."))
+    problems = check_name("name", name) if name is not None else []
     if time_zone is not None and time_zone not in time_zones():
         problems.append(invalid("timeZone", f"'{time_zone}' is not an IANA time zone (for example 'America/New_York')."))
     if currency is not None and currency not in CURRENCIES:

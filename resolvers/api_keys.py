@@ -4,6 +4,7 @@ from models import clock, store
 from models.companies import KEY_PREFIX, Caller, Role, hash_key, new_api_key, new_company
 from models.problems import Denied, Problem, Rejected, not_found
 from models.store import Store
+from models.text import check_name
 
 BEARER = "bearer "
 
@@ -31,8 +32,9 @@ def require(caller: Caller | None, role: Role) -> Caller:
 
 async def create_company(db: Store, name: str) -> tuple[dict, str]:
     """A new company and its first ADMIN key (the key is returned once, never stored)."""
-    if not name.strip():
-        raise Rejected(Problem("name", "INVALID", "A company needs a name."))
+    problems = check_name("name", name)
+    if problems:
+        raise Rejected(*problems)
     company = new_company(name.strip(), clock.now())
     await db.insert(store.COMPANIES, company)
     key = await create_api_key(db, company["_id"], Role.ADMIN)

@@ -13,12 +13,12 @@ from models.data_sources import (
     SourceType,
     Status,
     check_columns,
-    check_name,
     web_beacon,
 )
 from models.ids import new_id
 from models.problems import Problem, Rejected, invalid, not_found
 from models.store import Store
+from models.text import check_name
 from resolvers import report_suites
 from resolvers.api_keys import require
 
@@ -69,7 +69,7 @@ async def create(
     require(caller, Role.ADMIN)
     await report_suites.get(db, caller, rsid)
     columns = check_columns(CATALOGUE[type], dimensions, metrics)
-    problems = check_name(name) + _check_type(category, type) + columns.problems
+    problems = check_name("name", name) + _check_type(category, type) + columns.problems
     if problems:
         raise Rejected(*problems)
     source = DataSource(
@@ -99,7 +99,7 @@ async def configure(
     """Rename, change columns or the stop-on-errors switch; what is not given stays."""
     require(caller, Role.ADMIN)
     source = await _editable(db, caller, data_source_id)
-    problems = check_name(name) if name is not None else []
+    problems = check_name("name", name) if name is not None else []
     given_dimensions = dimensions if dimensions is not None else [(c.header, c.friendly_name) for c in source.dimensions]
     given_metrics = metrics if metrics is not None else [(c.header, c.friendly_name) for c in source.metrics]
     columns = check_columns(source.entry, given_dimensions, given_metrics)

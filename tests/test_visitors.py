@@ -1,0 +1,781 @@
+"""Reading online data through the graph after collectHits: visitors, their profile and
+hits, transactions and their status, node(id:), tenancy and roles, and the per-call rules
+of collectHits (at most 1,000 hits, out-of-order hits, one bad hit stops no other)."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from strawberry.relay import GlobalID
+
+from models import clock
+from models import store as collections
+from models.report_suites import Allocation, EvarSetting, Expiration
+from resolvers import report_suites
+
+# Hits are dated in the last few days of the real calendar: the stores' TTL index removes
+# snapshots whose expiry is past by the real clock, whatever models.clock says.
+DAY_ZERO = datetime.combine(datetime.now(UTC).date() - timedelta(days=10), time(), UTC)
+RSID = "furniture"
+
+COLLECT = """
+mutation($input: CollectHitsInput!) {
+  collectHits(input: $input) {
+    collectedCount refusedCount
+    outcomes { index collected visitNumber errors { field code message } transactionIds { transactionId result } }
+    snapshots { id transactionId }
+    userErrors { field code message }
+  }
+}"""
+
+VISITOR = """
+query($rsid: String!, $visitorId: String!) {
+  reportSuite(rsid: $rsid) {
+    visitor(visitorId: $visitorId) {
+      id visitorId visitCount firstSeen lastSeen
+      profile { dimension value setAt visitNumber }
+    }
+  }
+}"""
+
+VISITORS = """
+query($rsid: String!, $first: Int!, $after: String) {
+  reportSuite(rsid: $rsid) {
+    visitors(first: $first, after: $after) {
+      edges { cursor node { visitorId visitCount } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+
+HITS = """
+query($rsid: String!, $visitorId: String!, $first: Int!, $after: String) {
+  reportSuite(rsid: $rsid) {
+    visitor(visitorId: $visitorId) {
+      hits(first: $first, after: $after) {
+        edges {
+          cursor
+          node { id visitorId timestamp visitNumber values { dimension value } events { event value } transactionId }
+        }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}"""
+
+VISITOR_TRANSACTIONS = """
+query($rsid: String!, $visitorId: String!, $first: Int!, $after: String) {
+  reportSuite(rsid: $rsid) {
+    visitor(visitorId: $visitorId) {
+      transactions(first: $first, after: $after) {
+        edges { node { transactionId visitor { visitorId } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}"""
+
+TRANSACTION_FIELDS = """
+fragment Tx on Transaction {
+  id transactionId visitor { visitorId } snapshot { dimension value } visitNumber
+  recordedAt expiresAt status linkedRowCount
+}"""
+
+TRANSACTION = (
+    """
+query($rsid: String!, $id: String!) {
+  reportSuite(rsid: $rsid) { transaction(transactionId: $id) { ...Tx } }
+}"""
+    + TRANSACTION_FIELDS
+)
+
+TRANSACTIONS = (
+    """
+query($rsid: String!, $first: Int!, $after: String, $status: TransactionStatus) {
+  reportSuite(rsid: $rsid) {
+    transactions(first: $first, after: $after, status: $status) {
+      edges { cursor node { ...Tx } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"""
+    + TRANSACTION_FIELDS
+)
+
+NODE = """
+query($id: ID!) {
+  node(id: $id) {
+    id __typename
+    ... on Visitor { visitorId visitCount }
+    ... on Transaction { transactionId visitor { visitorId } }
+    ... on Hit { visitorId visitNumber collectedWith: transactionId }
+  }
+}"""
+
+
+def moment(day: int, hhmm: str) -> datetime:
+    hours, minutes = map(int, hhmm.split(":"))
+    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
+
+
+def at(day: int, hhmm: str) -> str:
+    return moment(day, hhmm).isoformat()
+
+
+def parsed(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def values(pairs: list[dict]) -> dict[str, str]:
+    return {p["dimension"]: p["value"] for p in pairs}
+
+
+def hit(visitor_id: str, day: int, hhmm: str, **fields) -> dict:
+    return {"visitorId": visitor_id, "timestamp": at(day, hhmm)} | fields
+
+
+def codes(result) -> list[str]:
+    return [e.extensions["code"] for e in result.errors or []]
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    """models.clock reads this; tests move `today.now`. Collection happens on day 9."""
+    current = Clock(moment(9, "12:00"))
+    monkeypatch.setattr(clock, "now", lambda: current.now)
+    return current
+
+
+@pytest.fixture
+async def suite(store, company):
+    await report_suites.create(store, company.admin, RSID, "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(store, company.admin, RSID, True)
+    return RSID
+
+
+async def collect(execute, caller, hits: list[dict], rsid: str = RSID) -> dict:
+    result = await execute(COLLECT, caller, input={"rsid": rsid, "hits": hits})
+    assert result.errors is None, result.errors
+    return result.data["collectHits"]
+
+
+async def query(execute, caller, text: str, **variables) -> dict:
+    result = await execute(text, caller, **variables)
+    assert result.errors is None, result.errors
+    return result.data
+
+
+async def stored(store, collection: str) -> list[dict]:
+    return await store.find_many(collection, {})
+
+
+# --- ReportSuite.visitor ----------------------------------------------------------------
+
+
+async def test_a_visitor_reads_back_with_visit_count_first_and_last_seen_and_profile(execute, company, suite):
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", pageName="home", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
+            hit("v-1", 0, "10:05", evars=[{"number": 2, "value": "sofa"}]),
+            hit("v-1", 1, "09:00", evars=[{"number": 2, "value": "chair"}]),
+        ],
+    )
+
+    visitor = (await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-1"))["reportSuite"]["visitor"]
+
+    assert visitor["visitorId"] == "v-1"
+    assert visitor["visitCount"] == 2
+    assert parsed(visitor["firstSeen"]) == moment(0, "10:00")
+    assert parsed(visitor["lastSeen"]) == moment(1, "09:00")
+    # as of the last hit: visit 2 dropped evar1 and the tracking code of visit 1; pageName never persists
+    assert visitor["profile"] == [
+        {"dimension": "evar2", "value": "chair", "setAt": visitor["lastSeen"], "visitNumber": 2},
+    ]
+    assert GlobalID.from_id(visitor["id"]).type_name == "Visitor"
+
+
+async def test_the_profile_lists_every_persisted_value_with_when_and_in_which_visit_it_was_set(execute, company, suite):
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
+            hit("v-1", 0, "10:05", evars=[{"number": 2, "value": "sofa"}]),
+        ],
+    )
+
+    profile = (await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-1"))["reportSuite"]["visitor"]["profile"]
+
+    assert [(p["dimension"], p["value"], parsed(p["setAt"]), p["visitNumber"]) for p in profile] == [
+        ("evar1", "email", moment(0, "10:00"), 1),
+        ("evar2", "sofa", moment(0, "10:05"), 1),
+        ("trackingCode", "spring-sale", moment(0, "10:00"), 1),
+    ]
+
+
+async def test_an_unknown_visitor_is_null(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+
+    data = await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-2")
+
+    assert data["reportSuite"]["visitor"] is None
+
+
+async def test_visitors_are_per_report_suite(store, execute, company, suite):
+    await report_suites.create(store, company.admin, "other", "Other")
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+
+    data = await query(execute, company.reader, VISITOR, rsid="other", visitorId="v-1")
+
+    assert data["reportSuite"]["visitor"] is None
+
+
+# --- ReportSuite.visitors -----------------------------------------------------------------
+
+
+async def test_visitors_are_ordered_by_visitor_id_whatever_the_collection_order(execute, company, suite):
+    await collect(execute, company.uploader, [hit(v, 0, "10:00") for v in ["cust-3", "cust-1", "b", "cust-2", "a"]])
+
+    data = await query(execute, company.reader, VISITORS, rsid=RSID, first=10)
+
+    connection = data["reportSuite"]["visitors"]
+    assert [e["node"]["visitorId"] for e in connection["edges"]] == ["a", "b", "cust-1", "cust-2", "cust-3"]
+    assert connection["pageInfo"]["hasNextPage"] is False
+
+
+async def test_visitors_page_by_first_and_after_each_exactly_once(execute, company, suite):
+    ids = [f"v-{n:02}" for n in range(7)]
+    await collect(execute, company.uploader, [hit(v, 0, "10:00") for v in reversed(ids)])
+
+    seen, after, pages = [], None, 0
+    while True:
+        page = (await query(execute, company.reader, VISITORS, rsid=RSID, first=3, after=after))["reportSuite"]["visitors"]
+        pages += 1
+        seen += [e["node"]["visitorId"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        assert len(page["edges"]) == 3
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == ids
+    assert pages == 3
+
+
+async def test_first_over_100_is_an_error_and_100_is_fine(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+
+    too_many = await execute(VISITORS, company.reader, rsid=RSID, first=101)
+    assert codes(too_many) == ["INVALID"]
+    assert too_many.errors[0].extensions["field"] == "first"
+
+    fine = await query(execute, company.reader, VISITORS, rsid=RSID, first=100)
+    assert len(fine["reportSuite"]["visitors"]["edges"]) == 1
+
+
+async def test_a_cursor_this_api_did_not_return_is_an_error(execute, company, suite):
+    result = await execute(VISITORS, company.reader, rsid=RSID, first=5, after="not a cursor!")
+
+    assert codes(result) == ["INVALID"]
+    assert result.errors[0].extensions["field"] == "after"
+
+
+async def test_a_visitors_cursor_is_not_a_hits_cursor(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00"), hit("v-2", 0, "10:00")])
+    page = await query(execute, company.reader, VISITORS, rsid=RSID, first=1)
+    visitor_cursor = page["reportSuite"]["visitors"]["pageInfo"]["endCursor"]
+
+    result = await execute(HITS, company.reader, rsid=RSID, visitorId="v-1", first=5, after=visitor_cursor)
+
+    assert codes(result) == ["INVALID"]
+    assert result.errors[0].extensions["field"] == "after"
+
+
+@pytest.mark.parametrize("first", [-1, 101])
+async def test_hits_first_outside_0_to_100_is_an_error(execute, company, suite, first):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+
+    result = await execute(HITS, company.reader, rsid=RSID, visitorId="v-1", first=first)
+
+    assert codes(result) == ["INVALID"]
+    assert result.errors[0].extensions["field"] == "first"
+
+
+# --- Visitor.hits ---------------------------------------------------------------------------
+
+
+async def test_a_visitors_hits_are_newest_first_with_the_values_in_force_and_events(execute, company, suite):
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", pageName="home", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
+            hit(
+                "v-1", 0, "10:05",
+                pageName="lead-form",
+                evars=[{"number": 2, "value": "sofa"}],
+                events=[{"number": 1, "value": 1}],
+                revenue=12.5,
+                transactionId="lead_100",
+            ),
+            hit("v-1", 0, "11:00"),
+            hit("v-2", 0, "10:01"),
+        ],
+    )
+
+    edges = (await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=10))["reportSuite"]["visitor"]["hits"]["edges"]
+
+    nodes = [e["node"] for e in edges]
+    assert [parsed(n["timestamp"]) for n in nodes] == [moment(0, "11:00"), moment(0, "10:05"), moment(0, "10:00")]
+    assert {n["visitorId"] for n in nodes} == {"v-1"}
+    assert [n["visitNumber"] for n in nodes] == [2, 1, 1]
+    lead = nodes[1]
+    assert values(lead["values"]) == {"evar1": "email", "evar2": "sofa", "trackingCode": "spring-sale", "pageName": "lead-form"}
+    assert {e["event"]: e["value"] for e in lead["events"]} == {"event1": 1.0, "revenue": 12.5}
+    assert lead["transactionId"] == "lead_100"
+    assert nodes[0]["values"] == [] and nodes[0]["events"] == [] and nodes[0]["transactionId"] is None
+
+
+async def test_hits_page_by_cursor_newest_first(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, f"10:{m:02}", pageName=f"p{m}") for m in range(5)])
+
+    first = (await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=2))["reportSuite"]["visitor"]["hits"]
+    assert [values(e["node"]["values"])["pageName"] for e in first["edges"]] == ["p4", "p3"]
+    assert first["pageInfo"]["hasNextPage"] is True
+
+    second = await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=2, after=first["pageInfo"]["endCursor"])
+    second = second["reportSuite"]["visitor"]["hits"]
+    assert [values(e["node"]["values"])["pageName"] for e in second["edges"]] == ["p2", "p1"]
+    assert second["pageInfo"]["hasNextPage"] is True
+
+    last = await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=2, after=second["pageInfo"]["endCursor"])
+    last = last["reportSuite"]["visitor"]["hits"]
+    assert [values(e["node"]["values"])["pageName"] for e in last["edges"]] == ["p0"]
+    assert last["pageInfo"]["hasNextPage"] is False
+
+
+async def test_hits_of_later_calls_come_first(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00", pageName="first-call")])
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:10", pageName="second-call")])
+
+    edges = (await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=10))["reportSuite"]["visitor"]["hits"]["edges"]
+
+    assert [values(e["node"]["values"])["pageName"] for e in edges] == ["second-call", "first-call"]
+
+
+async def test_collection_follows_the_report_suites_stored_settings(store, execute, company):
+    await report_suites.create(store, company.admin, "shop", "Shop", visit_timeout_minutes=5, transaction_id_window_days=30)
+    await report_suites.set_recording(store, company.admin, "shop", True)
+    await report_suites.update(
+        store,
+        company.admin,
+        "shop",
+        [EvarSetting(3, Expiration.DAYS, days=2, allocation=Allocation.ORIGINAL), EvarSetting(4, Expiration.HIT)],
+    )
+
+    payload = await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", evars=[{"number": 3, "value": "first"}, {"number": 4, "value": "button"}]),
+            hit("v-1", 0, "10:04", evars=[{"number": 3, "value": "second"}]),  # 4 min: same visit; original holds
+            hit("v-1", 1, "10:00", evars=[{"number": 3, "value": "third"}]),  # next visit, inside 2 days
+            hit("v-1", 2, "10:01", evars=[{"number": 3, "value": "fourth"}], transactionId="t-1"),  # past 2 days
+        ],
+        rsid="shop",
+    )
+
+    assert [o["visitNumber"] for o in payload["outcomes"]] == [1, 1, 2, 3]
+    edges = (await query(execute, company.reader, HITS, rsid="shop", visitorId="v-1", first=10))["reportSuite"]["visitor"]["hits"]["edges"]
+    assert [values(e["node"]["values"]) for e in reversed(edges)] == [
+        {"evar3": "first", "evar4": "button"},
+        {"evar3": "first"},
+        {"evar3": "first"},
+        {"evar3": "fourth"},
+    ]
+    tx = (await query(execute, company.reader, TRANSACTION, rsid="shop", id="t-1"))["reportSuite"]["transaction"]
+    assert parsed(tx["expiresAt"]) - parsed(tx["recordedAt"]) == timedelta(days=30)
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+async def test_a_transaction_reads_back_with_its_snapshot_visitor_and_window(execute, company, suite):
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", pageName="home", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
+            hit("v-1", 0, "10:05", pageName="lead-form", evars=[{"number": 2, "value": "sofa"}], events=[{"number": 1}], transactionId="lead_100"),
+        ],
+    )
+
+    tx = (await query(execute, company.reader, TRANSACTION, rsid=RSID, id="lead_100"))["reportSuite"]["transaction"]
+
+    assert tx["transactionId"] == "lead_100"
+    assert tx["visitor"] == {"visitorId": "v-1"}
+    assert values(tx["snapshot"]) == {"evar1": "email", "evar2": "sofa", "trackingCode": "spring-sale"}
+    assert tx["visitNumber"] == 1
+    assert parsed(tx["recordedAt"]) == moment(0, "10:05")
+    assert parsed(tx["expiresAt"]) == moment(0, "10:05") + timedelta(days=90)
+    assert tx["status"] == "UNLINKED"
+    assert tx["linkedRowCount"] == 0
+
+
+async def test_an_unknown_transaction_is_null(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00", transactionId="t-1")])
+
+    data = await query(execute, company.reader, TRANSACTION, rsid=RSID, id="t-2")
+
+    assert data["reportSuite"]["transaction"] is None
+
+
+async def test_a_visitor_lists_only_its_own_transactions_by_id(execute, company, suite):
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", transactionId="lead_2"),
+            hit("v-2", 0, "10:01", transactionId="lead_1"),
+            hit("v-1", 0, "10:02", transactionId="call_9,lead_0"),
+        ],
+    )
+
+    data = await query(execute, company.reader, VISITOR_TRANSACTIONS, rsid=RSID, visitorId="v-1", first=10)
+    connection = data["reportSuite"]["visitor"]["transactions"]
+    assert [e["node"]["transactionId"] for e in connection["edges"]] == ["call_9", "lead_0", "lead_2"]
+    assert {e["node"]["visitor"]["visitorId"] for e in connection["edges"]} == {"v-1"}
+
+    page = await query(execute, company.reader, VISITOR_TRANSACTIONS, rsid=RSID, visitorId="v-1", first=2)
+    page = page["reportSuite"]["visitor"]["transactions"]
+    assert [e["node"]["transactionId"] for e in page["edges"]] == ["call_9", "lead_0"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = await query(execute, company.reader, VISITOR_TRANSACTIONS, rsid=RSID, visitorId="v-1", first=2, after=page["pageInfo"]["endCursor"])
+    assert [e["node"]["transactionId"] for e in rest["reportSuite"]["visitor"]["transactions"]["edges"]] == ["lead_2"]
+
+
+async def collect_three_transactions(store, execute, company):
+    """t-old expires first; t-linked has offline rows linked to it; t-new is unlinked."""
+    await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", transactionId="t-old"),
+            hit("v-2", 5, "10:00", transactionId="t-linked"),
+            hit("v-3", 5, "11:00", transactionId="t-new"),
+        ],
+    )
+    # Offline linking is another feature; here only its count on the snapshot matters.
+    await store.increment(collections.SNAPSHOTS, {"rsid": RSID, "transactionId": "t-linked"}, {"linkedRowCount": 2})
+
+
+async def transactions(execute, caller, status=None, first=10) -> list[tuple[str, str]]:
+    data = await query(execute, caller, TRANSACTIONS, rsid=RSID, first=first, status=status)
+    return [(e["node"]["transactionId"], e["node"]["status"]) for e in data["reportSuite"]["transactions"]["edges"]]
+
+
+async def test_transactions_filter_by_status(store, execute, company, suite):
+    await collect_three_transactions(store, execute, company)
+
+    assert await transactions(execute, company.reader) == [("t-linked", "LINKED"), ("t-new", "UNLINKED"), ("t-old", "UNLINKED")]
+    assert await transactions(execute, company.reader, "LINKED") == [("t-linked", "LINKED")]
+    assert await transactions(execute, company.reader, "UNLINKED") == [("t-new", "UNLINKED"), ("t-old", "UNLINKED")]
+    assert await transactions(execute, company.reader, "EXPIRED") == []
+
+
+async def test_transaction_status_is_judged_at_query_time(store, execute, company, suite, today):
+    await collect_three_transactions(store, execute, company)
+
+    # 90 days after t-old: it has expired, the two of day 5 have not
+    today.now = moment(90, "10:00")
+    assert await transactions(execute, company.reader, "EXPIRED") == [("t-old", "EXPIRED")]
+    assert await transactions(execute, company.reader, "UNLINKED") == [("t-new", "UNLINKED")]
+    assert await transactions(execute, company.reader, "LINKED") == [("t-linked", "LINKED")]
+    assert await transactions(execute, company.reader) == [("t-linked", "LINKED"), ("t-new", "UNLINKED"), ("t-old", "EXPIRED")]
+    one = await query(execute, company.reader, TRANSACTION, rsid=RSID, id="t-old")
+    assert one["reportSuite"]["transaction"]["status"] == "EXPIRED"
+
+    # a minute before: not yet
+    today.now = moment(90, "09:59")
+    assert await transactions(execute, company.reader, "EXPIRED") == []
+
+    # past all three windows: a linked snapshot expires too
+    today.now = moment(96, "00:00")
+    assert await transactions(execute, company.reader, "EXPIRED") == [("t-linked", "EXPIRED"), ("t-new", "EXPIRED"), ("t-old", "EXPIRED")]
+    assert await transactions(execute, company.reader, "LINKED") == []
+    assert await transactions(execute, company.reader, "UNLINKED") == []
+
+
+async def test_transactions_page_by_cursor_with_a_status_filter(store, execute, company, suite):
+    await collect(execute, company.uploader, [hit(f"v-{n}", 0, f"10:0{n}", transactionId=f"t-{n}") for n in range(5)])
+
+    data = await query(execute, company.reader, TRANSACTIONS, rsid=RSID, first=2, status="UNLINKED")
+    page = data["reportSuite"]["transactions"]
+    assert [e["node"]["transactionId"] for e in page["edges"]] == ["t-0", "t-1"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    data = await query(execute, company.reader, TRANSACTIONS, rsid=RSID, first=10, status="UNLINKED", after=page["pageInfo"]["endCursor"])
+    assert [e["node"]["transactionId"] for e in data["reportSuite"]["transactions"]["edges"]] == ["t-2", "t-3", "t-4"]
+
+
+async def test_transactions_first_over_100_is_an_error(execute, company, suite):
+    result = await execute(TRANSACTIONS, company.reader, rsid=RSID, first=101)
+
+    assert codes(result) == ["INVALID"]
+
+
+# --- node(id:) ----------------------------------------------------------------------------
+
+
+async def ids_of_one_of_each(execute, company) -> dict[str, str]:
+    payload = await collect(execute, company.uploader, [hit("v-1", 0, "10:00", transactionId="lead_100")])
+    visitor = await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-1")
+    hits = await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-1", first=1)
+    return {
+        "Visitor": visitor["reportSuite"]["visitor"]["id"],
+        "Hit": hits["reportSuite"]["visitor"]["hits"]["edges"][0]["node"]["id"],
+        "Transaction": payload["snapshots"][0]["id"],
+    }
+
+
+async def test_node_resolves_visitors_hits_and_transactions_of_the_callers_company(execute, company, suite):
+    ids = await ids_of_one_of_each(execute, company)
+
+    visitor = (await query(execute, company.reader, NODE, id=ids["Visitor"]))["node"]
+    assert visitor == {"id": ids["Visitor"], "__typename": "Visitor", "visitorId": "v-1", "visitCount": 1}
+
+    found_hit = (await query(execute, company.reader, NODE, id=ids["Hit"]))["node"]
+    assert found_hit == {"id": ids["Hit"], "__typename": "Hit", "visitorId": "v-1", "visitNumber": 1, "collectedWith": "lead_100"}
+
+    tx = (await query(execute, company.reader, NODE, id=ids["Transaction"]))["node"]
+    assert tx == {"id": ids["Transaction"], "__typename": "Transaction", "transactionId": "lead_100", "visitor": {"visitorId": "v-1"}}
+
+
+async def test_node_is_null_for_another_companys_visitors_hits_and_transactions(execute, company, other_company, suite):
+    ids = await ids_of_one_of_each(execute, company)
+
+    for type_name, node_id in ids.items():
+        for caller in (other_company.reader, other_company.admin):
+            result = await execute(NODE, caller, id=node_id)
+            assert result.errors is None, (type_name, result.errors)
+            assert result.data["node"] is None, type_name
+
+
+async def test_node_is_null_for_ids_that_do_not_exist(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+
+    for node_id in (GlobalID("Visitor", f"{RSID}|v-9"), GlobalID("Hit", f"{RSID}|v-1|2"), GlobalID("Transaction", "nope")):
+        data = await query(execute, company.reader, NODE, id=str(node_id))
+        assert data["node"] is None
+
+
+# --- tenancy ------------------------------------------------------------------------------
+
+
+async def test_another_company_cannot_read_the_visitors_or_transactions(execute, company, other_company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00", transactionId="lead_100")])
+
+    for text, variables in [
+        (VISITOR, {"visitorId": "v-1"}),
+        (VISITORS, {"first": 10}),
+        (HITS, {"visitorId": "v-1", "first": 10}),
+        (TRANSACTION, {"id": "lead_100"}),
+        (TRANSACTIONS, {"first": 10}),
+    ]:
+        result = await execute(text, other_company.reader, rsid=RSID, **variables)
+        assert codes(result) == ["NOT_FOUND"], text
+        assert result.data is None or result.data["reportSuite"] is None
+
+
+async def test_another_company_cannot_collect_into_the_report_suite(store, execute, company, other_company, suite):
+    payload = await collect(execute, other_company.uploader, [hit("v-1", 0, "10:00", transactionId="t-1")])
+
+    assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"]
+    assert payload["outcomes"] == []
+    assert await stored(store, collections.VISITORS) == []
+    assert await stored(store, collections.HITS) == []
+    assert await stored(store, collections.SNAPSHOTS) == []
+
+
+# --- roles ----------------------------------------------------------------------------------
+
+
+async def test_a_reader_may_not_collect(store, execute, company, suite):
+    result = await execute(COLLECT, company.reader, input={"rsid": RSID, "hits": [hit("v-1", 0, "10:00")]})
+
+    assert codes(result) == ["FORBIDDEN"]
+    assert result.data is None
+    assert await stored(store, collections.HITS) == []
+    assert await stored(store, collections.VISITORS) == []
+
+
+async def test_no_key_may_not_collect_or_read(store, execute, company, suite):
+    result = await execute(COLLECT, None, input={"rsid": RSID, "hits": [hit("v-1", 0, "10:00")]})
+    assert codes(result) == ["UNAUTHENTICATED"]
+    assert await stored(store, collections.HITS) == []
+
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+    read = await execute(VISITOR, None, rsid=RSID, visitorId="v-1")
+    assert codes(read) == ["UNAUTHENTICATED"]
+
+
+async def test_an_uploader_and_an_admin_may_collect(execute, company, suite):
+    by_uploader = await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+    by_admin = await collect(execute, company.admin, [hit("v-1", 0, "10:10")])
+
+    assert (by_uploader["collectedCount"], by_uploader["userErrors"]) == (1, [])
+    assert (by_admin["collectedCount"], by_admin["userErrors"]) == (1, [])
+    visitor = (await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-1"))["reportSuite"]["visitor"]
+    assert visitor["visitCount"] == 1
+
+
+# --- per-call rules ----------------------------------------------------------------------
+
+
+async def test_more_than_1000_hits_in_a_call_is_refused_and_nothing_is_stored(store, execute, company, suite):
+    hits = [hit(f"v-{n % 7}", 0, "10:00") for n in range(1001)]
+
+    payload = await collect(execute, company.uploader, hits)
+
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("hits", "INVALID")]
+    assert "1001" in payload["userErrors"][0]["message"]
+    assert (payload["collectedCount"], payload["refusedCount"], payload["outcomes"]) == (0, 0, [])
+    assert await stored(store, collections.HITS) == []
+    assert await stored(store, collections.VISITORS) == []
+
+
+async def test_1000_hits_in_a_call_are_collected(store, execute, company, suite):
+    hits = [hit(f"v-{n % 10}", 0, f"{10 + n // 600:02}:{n // 10 % 60:02}") for n in range(1000)]
+
+    payload = await collect(execute, company.uploader, hits)
+
+    assert payload["userErrors"] == []
+    assert payload["collectedCount"] == 1000
+    assert len(await stored(store, collections.HITS)) == 1000
+    assert len(await stored(store, collections.VISITORS)) == 10
+
+
+async def test_a_hit_older_than_the_visitors_latest_is_refused_out_of_order_and_the_rest_collected(store, execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:05", pageName="first")])
+
+    payload = await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", pageName="late", transactionId="t-late"),
+            hit("v-1", 0, "10:05", pageName="same-moment"),
+            hit("v-2", 0, "09:00", pageName="other-visitor"),
+            hit("v-1", 0, "10:20", pageName="later"),
+        ],
+    )
+
+    outcomes = payload["outcomes"]
+    assert [o["collected"] for o in outcomes] == [False, True, True, True]
+    assert [(e["field"], e["code"]) for e in outcomes[0]["errors"]] == [("hits.0.timestamp", "OUT_OF_ORDER")]
+    assert outcomes[0]["transactionIds"] == [] and outcomes[0]["visitNumber"] is None
+    assert (payload["collectedCount"], payload["refusedCount"]) == (3, 1)
+    pages = sorted(h["values"].get("pageName") for h in await stored(store, collections.HITS))
+    assert pages == ["first", "later", "other-visitor", "same-moment"]
+    assert await stored(store, collections.SNAPSHOTS) == []  # the refused hit made no snapshot
+
+
+async def test_a_call_whose_only_hit_is_out_of_order_leaves_the_visitor_as_it_was(store, execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:05", evars=[{"number": 1, "value": "a"}])])
+    before = await store.find_many(collections.VISITORS, {})
+
+    payload = await collect(execute, company.uploader, [hit("v-1", 0, "10:04", evars=[{"number": 1, "value": "b"}])])
+
+    assert (payload["collectedCount"], payload["refusedCount"]) == (0, 1)
+    assert [e["code"] for e in payload["outcomes"][0]["errors"]] == ["OUT_OF_ORDER"]
+    assert await store.find_many(collections.VISITORS, {}) == before
+    assert len(await stored(store, collections.HITS)) == 1
+
+
+async def test_within_one_call_a_visitors_hit_older_than_one_before_it_is_out_of_order(execute, company, suite):
+    payload = await collect(
+        execute,
+        company.uploader,
+        [hit("v-1", 0, "10:10"), hit("v-1", 0, "10:00"), hit("v-1", 0, "10:15")],
+    )
+
+    assert [o["collected"] for o in payload["outcomes"]] == [True, False, True]
+    assert [e["code"] for e in payload["outcomes"][1]["errors"]] == ["OUT_OF_ORDER"]
+    visitor = (await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-1"))["reportSuite"]["visitor"]
+    assert parsed(visitor["lastSeen"]) == moment(0, "10:15")
+
+
+async def test_one_bad_hit_never_stops_the_others_and_outcomes_follow_the_input_order(store, execute, company, suite):
+    payload = await collect(
+        execute,
+        company.uploader,
+        [
+            hit("v-1", 0, "10:00", evars=[{"number": 1, "value": "email"}]),
+            hit("NULL", 0, "10:01"),
+            hit("v-2", 9, "12:06"),  # 6 minutes ahead of the clock
+            hit("v-1", 0, "10:05", transactionId="lead_100"),
+            {"visitorId": "v-3", "timestamp": "2026-03-02T10:00:00"},
+            hit("v-3", 0, "10:00", evars=[{"number": 251, "value": "x"}], events=[{"number": 0}]),
+            hit("v-3", 0, "10:01", transactionId="x" * 101),
+            hit("v-4", 0, "11:00"),
+        ],
+    )
+
+    outcomes = payload["outcomes"]
+    assert [o["index"] for o in outcomes] == list(range(8))
+    assert [o["collected"] for o in outcomes] == [True, False, False, True, False, False, False, True]
+    errors = {o["index"]: sorted((e["field"], e["code"]) for e in o["errors"]) for o in outcomes if o["errors"]}
+    assert errors == {
+        1: [("hits.1.visitorId", "PLACEHOLDER_ID")],
+        2: [("hits.2.timestamp", "FUTURE_TIMESTAMP")],
+        4: [("hits.4.timestamp", "INVALID_TIMESTAMP")],
+        5: [("hits.5.evars", "INVALID"), ("hits.5.events", "INVALID")],
+        6: [("hits.6.transactionId", "TOO_LONG")],
+    }
+    assert [o["visitNumber"] for o in outcomes] == [1, None, None, 1, None, None, None, 1]
+    assert outcomes[3]["transactionIds"] == [{"transactionId": "lead_100", "result": "SNAPSHOT_MADE"}]
+    assert (payload["collectedCount"], payload["refusedCount"], payload["userErrors"]) == (3, 5, [])
+    assert sorted(h["visitorId"] for h in await stored(store, collections.HITS)) == ["v-1", "v-1", "v-4"]
+    assert sorted(v["visitorId"] for v in await stored(store, collections.VISITORS)) == ["v-1", "v-4"]
+    tx = (await query(execute, company.reader, TRANSACTION, rsid=RSID, id="lead_100"))["reportSuite"]["transaction"]
+    assert values(tx["snapshot"]) == {"evar1": "email"}
+
+
+async def test_a_hit_with_a_value_that_is_not_valid_unicode_does_not_stop_the_call(store, execute, company, suite):
+    # JSON may carry a lone surrogate ("\ud800"); it has no UTF-8 form and cannot be stored.
+    payload = await collect(execute, company.uploader, [hit("v-\ud800", 0, "10:00"), hit("v-1", 0, "10:00")])
+
+    assert [o["collected"] for o in payload["outcomes"]] == [False, True]
+    assert [e["field"] for e in payload["outcomes"][0]["errors"]] == ["hits.0.visitorId"]
+    assert [h["visitorId"] for h in await stored(store, collections.HITS)] == ["v-1"]
+
+
+async def test_a_hit_dated_0001_01_01_does_not_break_the_call_or_half_store_it(store, execute, company, suite):
+    # .NET's DateTime.MinValue, as a client sends an unset date: midnight UTC on 0001-01-01
+    # is still the year 0 in the suite's New York time.
+    result = await execute(
+        COLLECT,
+        company.uploader,
+        input={"rsid": RSID, "hits": [{"visitorId": "v-0", "timestamp": "0001-01-01T00:00:00Z"}, hit("v-1", 0, "10:00")]},
+    )
+
+    # nothing half-stored: every visitor stored has exactly the hits its history counts
+    hits = await stored(store, collections.HITS)
+    seqs = {v["visitorId"]: v["seq"] for v in await stored(store, collections.VISITORS)}
+    assert seqs == {visitor: sum(h["visitorId"] == visitor for h in hits) for visitor in seqs}
+    # and the bad hit stopped no other
+    assert result.errors is None, result.errors
+    outcomes = result.data["collectHits"]["outcomes"]
+    assert outcomes[1]["collected"] is True
+    assert outcomes[0]["collected"] or [e["field"] for e in outcomes[0]["errors"]] == ["hits.0.timestamp"]
+    assert "v-1" in {h["visitorId"] for h in hits}
+
+
+async def test_collecting_into_an_unknown_report_suite_is_a_user_error(store, execute, company, suite):
+    payload = await collect(execute, company.uploader, [hit("v-1", 0, "10:00")], rsid="nope")
+
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("rsid", "NOT_FOUND")]
+    assert await stored(store, collections.HITS) == []
