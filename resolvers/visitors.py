@@ -19,11 +19,16 @@ async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: s
     return VisitorState.from_doc(doc) if doc else None
 
 
+async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc) -> list:
+    """Documents by `_id`, in the order asked; None where the caller has none."""
+    docs = await db.find_many(collection, _owned(caller, {"_id": {"$in": list(ids)}}))
+    found = {doc["_id"]: from_doc(doc) for doc in docs}
+    return [found.get(i) for i in ids]
+
+
 async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> list[VisitorState | None]:
-    """Visitors by their keys ('rsid|visitorId'), in order; None where the caller has none."""
-    docs = await db.find_many(store.VISITORS, _owned(caller, {"_id": {"$in": list(keys)}}))
-    found = {doc["_id"]: VisitorState.from_doc(doc) for doc in docs}
-    return [found.get(key) for key in keys]
+    """Visitors by their keys ('rsid|visitorId')."""
+    return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc)
 
 
 async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[VisitorState], bool]:
@@ -41,9 +46,7 @@ async def page_hits(
 
 
 async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[StoredHit | None]:
-    docs = await db.find_many(store.HITS, _owned(caller, {"_id": {"$in": list(ids)}}))
-    found = {doc["_id"]: StoredHit.from_doc(doc) for doc in docs}
-    return [found.get(i) for i in ids]
+    return await _by_ids(db, caller, store.HITS, ids, StoredHit.from_doc)
 
 
 async def get_transaction(db: Store, caller: Caller | None, rsid: str, transaction_id: str) -> Snapshot | None:
@@ -52,9 +55,7 @@ async def get_transaction(db: Store, caller: Caller | None, rsid: str, transacti
 
 
 async def get_transactions(db: Store, caller: Caller | None, ids: list[str]) -> list[Snapshot | None]:
-    docs = await db.find_many(store.SNAPSHOTS, _owned(caller, {"_id": {"$in": list(ids)}}))
-    found = {doc["_id"]: Snapshot.from_doc(doc) for doc in docs}
-    return [found.get(i) for i in ids]
+    return await _by_ids(db, caller, store.SNAPSHOTS, ids, Snapshot.from_doc)
 
 
 async def page_transactions(

@@ -459,3 +459,20 @@ async def test_a_data_source_cursor_this_api_did_not_return_is_refused(execute, 
 
     assert result.errors, f"accepted as a cursor: {result.data}"
     assert [((e.extensions or {}).get("code"), (e.extensions or {}).get("field")) for e in result.errors] == [("INVALID", "after")]
+
+
+async def test_listing_more_data_sources_costs_no_more_store_round_trips(store, execute, company, suite):
+    """Each source's transactionIdRecording comes from its report suite through a DataLoader."""
+
+    async def trips_to_list() -> int:
+        before = store.round_trips
+        await listed(execute, company.reader)
+        return store.round_trips - before
+
+    await create(execute, company.admin, summary_source(name="first"))
+    with_one = await trips_to_list()
+    for n in range(8):
+        await create(execute, company.admin, summary_source(name=f"more {n}"))
+
+    assert len(await listed(execute, company.reader)) == 10
+    assert await trips_to_list() == with_one
