@@ -9,8 +9,10 @@ import sys
 from graph.schema import schema
 from models.companies import Role
 from models.problems import Rejected
-from models.store import Store
+from models.store import Store, StoreUnavailable
 from resolvers import api_keys, demo
+
+UNREACHABLE = "error: the MongoDB that MONGODB_URI names does not answer; start it or fix the URI."
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,7 +55,11 @@ def _serve(args) -> int:
     from graph.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    store = _store()
+    uri = os.environ.get("MONGODB_URI") or None
+    if uri and not asyncio.run(Store.reachable(uri)):
+        print(UNREACHABLE, file=sys.stderr)
+        return 2
+    store = Store.connect(uri)
 
     async def seed_demo() -> None:
         company_id, key = await demo.seed(store)
@@ -106,6 +112,9 @@ def _with_store(work) -> int:
     except Rejected as rejected:
         print(f"error: {rejected}", file=sys.stderr)
         return 1
+    except StoreUnavailable:
+        print(UNREACHABLE, file=sys.stderr)
+        return 2
     finally:
         store.close()
     return 0

@@ -1,6 +1,7 @@
 """Online hits as collected: the input shape, its checks, and the stored document."""
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -95,8 +96,7 @@ def _check_timestamp(where: str, text: str, now: datetime) -> tuple[datetime | N
 
 def _check_values(where: str, hit: HitIn) -> list[Problem]:
     problems = []
-    numbers = [number for number, _ in hit.evars]
-    for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+    for number in _repeated(number for number, _ in hit.evars):
         problems.append(Problem(f"{where}.evars", "DUPLICATE", f"evar{number} is given twice."))
     for number, value in hit.evars:
         if not 1 <= number <= EVARS:
@@ -108,9 +108,12 @@ def _check_values(where: str, hit: HitIn) -> list[Problem]:
     return problems
 
 
+def _repeated(items) -> list:
+    return sorted(item for item, count in Counter(items).items() if count > 1)
+
+
 def _check_events(where: str, events: tuple[tuple[str, float], ...]) -> list[Problem]:
-    names = [name for name, _ in events]
-    problems = [Problem(f"{where}.events", "DUPLICATE", f"{n} is given twice.") for n in sorted({n for n in names if names.count(n) > 1})]
+    problems = [Problem(f"{where}.events", "DUPLICATE", f"{n} is given twice.") for n in _repeated(name for name, _ in events)]
     for name, value in events:
         if name.startswith("event") and not 1 <= int(name[5:]) <= EVENTS:
             problems.append(Problem(f"{where}.events", "INVALID", f"event number must be 1 to {EVENTS}, not {name[5:]}."))

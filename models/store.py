@@ -7,6 +7,7 @@ Writes are single-document atomic or idempotent: no multi-document transactions,
 neither the embedded store nor every deployment supports them.
 """
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -56,6 +57,20 @@ class StoreUnavailable(Exception):
     """The database could not be reached or refused the operation."""
 
 
+def _answering(method):
+    """Driver failures leave the store as StoreUnavailable, named but without their text
+    (which may hold hosts or credentials)."""
+
+    @functools.wraps(method)
+    async def call(self, *args, **kwargs):
+        try:
+            return await method(self, *args, **kwargs)
+        except PyMongoError as error:
+            raise StoreUnavailable(type(error).__name__) from None
+
+    return call
+
+
 @dataclass
 class Store:
     db: object
@@ -73,6 +88,15 @@ class Store:
         client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client[database], embedded=False)
 
+    @classmethod
+    async def reachable(cls, uri: str) -> bool:
+        """Whether MongoDB at `uri` answers, asked on a client of its own."""
+        probe = cls.connect(uri)
+        try:
+            return await probe.ping()
+        finally:
+            probe.close()
+
     def close(self) -> None:
         self.db.client.close()
 
@@ -84,11 +108,13 @@ class Store:
             return False
         return True
 
+    @_answering
     async def create_indexes(self) -> None:
         for name, indexes in INDEXES.items():
             self.round_trips += 1
             await self.db[name].create_indexes(indexes)
 
+    @_answering
     async def insert(self, collection: str, doc: dict) -> None:
         self.round_trips += 1
         try:
@@ -96,6 +122,7 @@ class Store:
         except DuplicateKeyError as error:
             raise DuplicateKey(collection) from error
 
+    @_answering
     async def insert_many(self, collection: str, docs: list[dict]) -> set[int]:
         """Insert all it can; return the positions of those a unique index refused."""
         duplicates: set[int] = set()
@@ -108,10 +135,12 @@ class Store:
                 duplicates |= {start + e["index"] for e in _duplicate_errors(error)}
         return duplicates
 
+    @_answering
     async def find_one(self, collection: str, query: dict) -> dict | None:
         self.round_trips += 1
         return await self.db[collection].find_one(query)
 
+    @_answering
     async def find_many(self, collection: str, query: dict, sort: list | None = None) -> list[dict]:
         self.round_trips += 1
         cursor = self.db[collection].find(query)
@@ -119,6 +148,7 @@ class Store:
             cursor = cursor.sort(sort)
         return await cursor.to_list(None)
 
+    @_answering
     async def find_page(
         self, collection: str, query: dict, key: str, descending: bool, after, limit: int
     ) -> tuple[list[dict], bool]:
@@ -130,10 +160,12 @@ class Store:
         docs = await cursor.limit(limit + 1).to_list(None)
         return docs[:limit], len(docs) > limit
 
+    @_answering
     async def count(self, collection: str, query: dict) -> int:
         self.round_trips += 1
         return await self.db[collection].count_documents(query)
 
+    @_answering
     async def increment(self, collection: str, query: dict, counts: dict[str, int]) -> None:
         self.round_trips += 1
         await self.db[collection].update_one(query, {"$inc": counts})
@@ -142,6 +174,7 @@ class Store:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])
 
+    @_answering
     async def replace_many_versioned(self, collection: str, docs: list[dict]) -> set:
         """Optimistic writes. Each doc carries `version`, one more than the copy it was read
         from (1 for a new document). Returns the ids whose stored copy had moved on; the

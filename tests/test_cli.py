@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from graph.cli import main
+from graph.cli import UNREACHABLE, main
 from graph.schema import schema
 from models.companies import Role
-from models.store import Store
+from models.store import Store, StoreUnavailable
 from resolvers import api_keys
 
 COMPANY_LINE = re.compile(r"^company: (\S+)$", re.MULTILINE)
@@ -101,3 +101,32 @@ def test_an_unknown_role_is_refused_before_anything_is_done(embedded, capsys):
 
     assert exit.value.code == 2
     assert "OWNER" in capsys.readouterr().err
+
+
+@pytest.fixture
+def unanswering(monkeypatch):
+    """MONGODB_URI names a MongoDB that is down (answers are faked: waiting costs 5 s)."""
+    monkeypatch.setenv("MONGODB_URI", "mongodb://user:secret@127.0.0.1:1")
+
+    async def no(uri):
+        return False
+
+    monkeypatch.setattr(Store, "reachable", no)
+
+
+def test_serve_stops_with_one_clear_line_when_mongodb_does_not_answer(unanswering, capsys):
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == UNREACHABLE
+    assert "secret" not in err
+
+
+def test_create_company_says_so_when_mongodb_does_not_answer(unanswering, monkeypatch, capsys):
+    async def unavailable(store):
+        raise StoreUnavailable("ServerSelectionTimeoutError")
+
+    monkeypatch.setattr(Store, "create_indexes", unavailable)
+
+    assert main(["create-company", "Acme"]) == 2
+    err = capsys.readouterr().err
+    assert UNREACHABLE in err and "Traceback" not in err and "secret" not in err
