@@ -10,6 +10,8 @@ from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimite
 from graph.collection import CollectionMutations
 from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
+from graph.extensions.max_list_length import MaxListLength
+from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.viewer import ViewerQueries
 from models.problems import Rejected
@@ -46,6 +48,8 @@ schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        RequireApiKey,
+        MaxListLength,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -165,6 +165,9 @@ class ColumnCheck:
 
 def check_columns(entry: TypeEntry, dimensions: list[tuple[str, str | None]], metrics: list[tuple[str, str | None]]) -> ColumnCheck:
     """Check (header, friendly name) pairs against the header catalogue and the type."""
+    if len(dimensions) + len(metrics) > MAX_COLUMNS:
+        given = len(dimensions) + len(metrics)
+        return ColumnCheck(problems=[Problem("dimensions", "TOO_MANY", f"a data source has at most {MAX_COLUMNS} columns, not {given}.")])
     check = ColumnCheck()
     seen: set[str] = set()
     for field_name, kind, given, into in [
@@ -204,8 +207,6 @@ def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> lis
         problems.append(invalid("dimensions", "a data source needs at least one dimension column."))
     if not check.metrics and not any(p.field.startswith("metrics") for p in check.problems):
         problems.append(invalid("metrics", "a data source needs at least one metric column."))
-    if len(headers) > MAX_COLUMNS:
-        problems.append(invalid("dimensions", f"a data source has at most {MAX_COLUMNS} columns."))
     for id_header in (TRANSACTION_ID, VISITOR_ID):
         if id_header is entry.id_header and id_header.name not in headers:
             problems.append(invalid("dimensions", f"a {entry.label} needs the '{id_header.name}' column."))

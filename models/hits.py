@@ -13,6 +13,7 @@ MAX_ID_BYTES = 100
 MAX_VALUE_BYTES = 255
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+MAX_PROBLEMS_PER_HIT = 10
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
 BUILT_IN_EVENTS = ("orders", "revenue", "units", "cartAdds", "cartRemoves", "cartViews", "cartOpens", "checkouts")
@@ -45,6 +46,9 @@ class CheckedHit:
 
 def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None, list[Problem]]:
     where = f"hits.{index}"
+    problems = _check_counts(where, hit)
+    if problems:
+        return None, problems
     problems = check_id(f"{where}.visitorId", "visitorId", hit.visitor_id)
     at, time_problems = _check_timestamp(f"{where}.timestamp", hit.timestamp, now)
     problems += time_problems
@@ -53,9 +57,26 @@ def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None,
     ids, id_problems = split_transaction_ids(f"{where}.transactionId", hit.transaction_id)
     problems += id_problems
     if problems:
-        return None, problems
+        return None, _at_most(MAX_PROBLEMS_PER_HIT, where, problems)
     values = {f"evar{n}": v for n, v in hit.evars} | hit.dimensions
     return CheckedHit(index, hit.visitor_id, at, values, dict(hit.events), ids, hit.transaction_id), []
+
+
+def _check_counts(where: str, hit: HitIn) -> list[Problem]:
+    """A hit names each eVar and event once at most, so longer lists are refused unread."""
+    problems = []
+    if len(hit.evars) > EVARS:
+        problems.append(Problem(f"{where}.evars", "TOO_MANY", f"a hit has at most {EVARS} eVars, not {len(hit.evars)}."))
+    if len(hit.events) > EVENTS + len(BUILT_IN_EVENTS):
+        problems.append(Problem(f"{where}.events", "TOO_MANY", f"a hit has at most {EVENTS} numbered events, not {len(hit.events)}."))
+    return problems
+
+
+def _at_most(limit: int, where: str, problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= limit:
+        return problems
+    more = Problem(where, "MORE_PROBLEMS", f"... and {len(problems) - limit} more problems with this hit.")
+    return problems[:limit] + [more]
 
 
 def check_id(where: str, name: str, value: str) -> list[Problem]:

@@ -7,6 +7,7 @@ from models.store import Store
 from models.text import check_name
 
 BEARER = "bearer "
+UNAUTHENTICATED_MESSAGE = "Send a valid API key as 'Authorization: Bearer <key>'."
 
 
 async def authenticate(db: Store, authorization: str | None) -> Caller | None:
@@ -24,7 +25,7 @@ async def authenticate(db: Store, authorization: str | None) -> Caller | None:
 
 def require(caller: Caller | None, role: Role) -> Caller:
     if caller is None:
-        raise Denied(Problem(None, "UNAUTHENTICATED", "Send a valid API key as 'Authorization: Bearer <key>'."))
+        raise Denied(Problem(None, "UNAUTHENTICATED", UNAUTHENTICATED_MESSAGE))
     if not caller.role.allows(role):
         raise Denied(Problem(None, "FORBIDDEN", f"This needs a {role.value} key; yours is {caller.role.value}."))
     return caller

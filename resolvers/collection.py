@@ -81,6 +81,8 @@ async def _apply_to_visitors(
         pending[hit.visitor_id].append(hit)
     applied: list[AppliedHit] = []
     for _ in range(STATE_ATTEMPTS):
+        if not pending:
+            break
         states = await _load_states(db, suite, list(pending))
         runs = {visitor: _run(suite, states[visitor], visitor_hits) for visitor, visitor_hits in pending.items()}
         changed = [run.state for run in runs.values() if run.applied]
@@ -92,8 +94,6 @@ async def _apply_to_visitors(
             for index, problem in run.refused:
                 outcomes[index].problems.append(problem)
             del pending[visitor]
-        if not pending:
-            break
     for hit in (h for visitor_hits in pending.values() for h in visitor_hits):
         outcomes[hit.index].problems.append(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")

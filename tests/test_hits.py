@@ -288,3 +288,23 @@ def test_a_value_that_is_not_valid_unicode_is_refused_not_raised(fields, field):
     checked, problems = check_hit(0, hit(**fields), NOW)
     assert checked is None
     assert [p.field for p in problems] == [field]
+
+
+def test_more_evars_or_events_than_a_hit_can_name_are_refused_unread():
+    evars = tuple((n % 250 + 1, "x") for n in range(251))
+    events = tuple((f"event{n}", 1.0) for n in range(1, 1010))
+
+    checked, problems = check_hit(4, hit(evars=evars, events=events), NOW)
+
+    assert checked is None
+    assert codes(problems) == [("hits.4.evars", "TOO_MANY"), ("hits.4.events", "TOO_MANY")]
+
+
+def test_a_hit_reports_ten_problems_and_counts_the_rest():
+    evars = tuple((n, "x" * 256) for n in range(1, 31))
+
+    _, problems = check_hit(0, hit(evars=evars), NOW)
+
+    assert len(problems) == 11
+    assert codes(problems[:10]) == [("hits.0.evars", "TOO_LONG")] * 10
+    assert (problems[10].code, problems[10].message) == ("MORE_PROBLEMS", "... and 20 more problems with this hit.")
