@@ -11,6 +11,7 @@ from graph.collection import CollectionMutations
 from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
 from graph.extensions.max_list_length import MaxListLength
+from graph.extensions.max_query_cost import MaxQueryCost
 from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.viewer import ViewerQueries
@@ -50,6 +51,7 @@ schema = OfflineGraphSchema(
     extensions=[
         RequireApiKey,
         MaxListLength,
+        MaxQueryCost,
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

@@ -1,0 +1,56 @@
+"""A query that could fetch more than the cost limit is refused before it touches the store."""
+
+import pytest
+
+from graph.extensions.max_query_cost import MAX_COST
+from resolvers import report_suites
+
+NESTED = """
+query($outer: Int!, $inner: Int!) {
+  reportSuite(rsid: "shop") {
+    visitors(first: $outer) { edges { node { hits(first: $inner) { edges { node { id } } } } } }
+  }
+}"""
+
+TWO_ALIASES = """
+fragment Deep on ReportSuite { visitors(first: 60) { edges { node { hits(first: 100) { edges { node { id } } } } } } }
+{ reportSuite(rsid: "shop") { a: visitors(first: 1) { edges { cursor } } ...Deep } other: reportSuite(rsid: "shop") { ...Deep } }
+"""
+
+
+@pytest.fixture(autouse=True)
+async def shop(store, company):
+    await report_suites.create(store, company.admin, "shop", "Shop")
+
+
+async def test_nested_pages_past_the_limit_are_refused_before_any_store_call(execute, company, store):
+    before = store.round_trips
+
+    result = await execute(NESTED, company.reader, outer=100, inner=100)
+
+    assert result.data is None
+    (error,) = result.errors
+    assert error.extensions["code"] == "QUERY_TOO_COSTLY"
+    assert "10,201" in error.message and f"{MAX_COST:,}" in error.message  # 1 + 100 + 100 x (1 + 100)
+    assert store.round_trips == before
+
+
+async def test_the_same_query_with_smaller_pages_runs(execute, company):
+    result = await execute(NESTED, company.reader, outer=50, inner=100)
+
+    assert result.errors is None
+    assert result.data == {"reportSuite": {"visitors": {"edges": []}}}
+
+
+async def test_aliases_and_fragments_add_up(execute, company):
+    result = await execute(TWO_ALIASES, company.reader)
+
+    assert result.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+
+
+async def test_default_page_sizes_count_too(execute, company):
+    query = '{ reportSuite(rsid: "shop") { visitors { edges { node { hits { edges { node { id } } } transactions { edges { node { id } } } } } } } }'
+
+    result = await execute(query, company.reader)  # 1 + 20 + 20 x 21 x 2 = 861: well within
+
+    assert result.errors is None
