@@ -11,7 +11,7 @@ from strawberry.asgi import GraphQL
 
 from graph.context import Context
 from graph.schema import schema
-from models.store import Store
+from models.store import Store, StoreUnavailable
 from resolvers import api_keys
 
 log = logging.getLogger("offline_graph")
@@ -50,4 +50,11 @@ def create_app(store: Store, on_startup=None) -> Starlette:
         Route("/graphql", GraphQLView(store), methods=["GET", "POST"], max_body_size=MAX_BODY_BYTES),
         Route("/healthz", health, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={StoreUnavailable: store_unavailable})
+
+
+async def store_unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
+    """The store failed before GraphQL could answer (reading the caller's key): say so in GraphQL's shape."""
+    log.error("the store does not answer (%s)", error)
+    body = {"data": None, "errors": [{"message": "The store does not answer; try again shortly.", "extensions": {"code": "STORE_UNAVAILABLE"}}]}
+    return JSONResponse(body, status_code=503)

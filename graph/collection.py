@@ -2,14 +2,13 @@
 
 import strawberry
 
-from graph.context import Context
+from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.visitors import Transaction
 from models.hits import HitIn
 from resolvers import collection
 
 TransactionIdResult = strawberry.enum(collection.TransactionIdResult, name="TransactionIdResult")
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.input

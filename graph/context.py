@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+import strawberry
 from strawberry.dataloader import DataLoader
 
 from models.companies import Caller
@@ -30,3 +31,6 @@ class Context:
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),
         )
+
+
+Info = strawberry.Info[Context, None]

@@ -6,7 +6,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from graph.context import Context
+from graph.context import Info
 from graph.errors import UserError, attempt
 from models import data_sources as model
 from resolvers import data_sources
@@ -15,7 +15,6 @@ Category = strawberry.enum(model.Category, name="DataSourceCategory")
 SourceType = strawberry.enum(model.SourceType, name="DataSourceType")
 Status = strawberry.enum(model.Status, name="DataSourceStatus")
 Integration = strawberry.enum(model.Integration, name="DataSourceIntegration", description="How rows are tied to online data.")
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type

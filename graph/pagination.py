@@ -32,9 +32,9 @@ def decode_cursor(cursor: str | None, key_type: type = str) -> Any:
         return None
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
+    except (ValueError, RecursionError):
         key = None
-    if type(key) is not key_type:
+    if type(key) is not key_type or (key_type is int and not 0 <= key < 2**63):  # int keys are BSON int64
         raise Rejected(invalid("after", "after must be a cursor this API returned."))
     return key
 

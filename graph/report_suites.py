@@ -6,7 +6,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from graph.context import Context
+from graph.context import Info
 from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
 from graph.visitors import Transaction, TransactionStatus, Visitor
@@ -16,7 +16,6 @@ from resolvers import data_sources, report_suites, visitors
 
 Expiration = strawberry.enum(model.Expiration, name="EvarExpiration")
 Allocation = strawberry.enum(model.Allocation, name="EvarAllocation")
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type

@@ -2,7 +2,7 @@
 
 import strawberry
 
-from graph.context import Context
+from graph.context import Info
 from models.companies import Role as RoleModel
 from resolvers.api_keys import require
 
@@ -19,6 +19,6 @@ class Viewer:
 @strawberry.type
 class ViewerQueries:
     @strawberry.field(description="The company and role of the API key this request carries.")
-    def viewer(self, info: strawberry.Info[Context, None]) -> Viewer:
+    def viewer(self, info: Info) -> Viewer:
         caller = require(info.context.caller, RoleModel.READER)
         return Viewer(company_id=caller.company_id, role=caller.role, key_id=caller.key_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 import strawberry
 from strawberry import relay
 
-from graph.context import Context
+from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from models import clock
 from models import hits as hit_model
@@ -15,7 +15,6 @@ from models import snapshots as snapshot_model
 from resolvers import visitors
 
 TransactionStatus = strawberry.enum(snapshot_model.TransactionStatus, name="TransactionStatus")
-Info = strawberry.Info[Context, None]
 
 
 @strawberry.type

@@ -112,7 +112,8 @@ def _check_timestamp(where: str, text: str, now: datetime) -> tuple[datetime | N
         return None, [Problem(where, "INVALID_TIMESTAMP", f"'{text}' is before {EARLIEST.date()}: not a real hit time.")]
     if at > now + FUTURE_TOLERANCE:
         return None, [Problem(where, "FUTURE_TIMESTAMP", f"'{text}' is in the future.")]
-    return at.astimezone(UTC), []
+    # MongoDB keeps milliseconds: order and store hits at the precision they are kept at.
+    return at.astimezone(UTC).replace(microsecond=at.microsecond // 1000 * 1000), []
 
 
 def _check_values(where: str, hit: HitIn) -> list[Problem]:

@@ -152,10 +152,13 @@ def check_settings(
     return problems
 
 
-def check_evar(index: int, setting: EvarSetting) -> list[Problem]:
+def check_evar(index: int, setting: EvarSetting, earlier: set[int]) -> list[Problem]:
+    """One eVar's settings; `earlier` holds the numbers set before it in the same change."""
     where = f"evars.{index}"
     if not 1 <= setting.number <= EVAR_COUNT:
         return [invalid(f"{where}.number", f"eVar number must be 1 to {EVAR_COUNT}, not {setting.number}.")]
+    if setting.number in earlier:
+        return [Problem(f"{where}.number", "DUPLICATE", f"evar{setting.number} is set twice in one change.")]
     if setting.expiration is Expiration.DAYS:
         if setting.days is None:
             return [invalid(f"{where}.days", "expiration DAYS needs days.")]

@@ -1,5 +1,7 @@
 """Checks of text from clients: it must be valid Unicode, and fit in so many UTF-8 bytes."""
 
+import unicodedata
+
 from models.problems import Problem
 
 
@@ -14,6 +16,7 @@ def check_text(where: str, name: str, value: str, max_bytes: int) -> list[Proble
 
 
 NAME_LENGTH = 100
+BREAKING = {"Cc", "Zl", "Zp"}  # control characters (tab, CR, LF, ...) and line or paragraph separators
 
 
 def check_name(where: str, name: str) -> list[Problem]:
@@ -21,6 +24,6 @@ def check_name(where: str, name: str) -> list[Problem]:
     problems = check_text(where, where, name, 4 * NAME_LENGTH)
     if problems:
         return problems
-    if 0 < len(name.strip()) <= NAME_LENGTH and "\t" not in name and "\n" not in name:
+    if 0 < len(name.strip()) <= NAME_LENGTH and not any(unicodedata.category(c) in BREAKING for c in name):
         return []
     return [Problem(where, "INVALID", f"{where} must be 1 to {NAME_LENGTH} characters, not blank, with no tab or line break.")]

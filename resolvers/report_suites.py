@@ -53,8 +53,10 @@ async def update(
 ) -> ReportSuite:
     require(caller, Role.ADMIN)
     problems = check_settings(**settings)
+    seen: set[int] = set()
     for index, setting in enumerate(evars or []):
-        problems += check_evar(index, setting)
+        problems += check_evar(index, setting, seen)
+        seen.add(setting.number)
     if problems:
         raise Rejected(*problems)
     given = {k: v.strip() if k == "name" else v for k, v in settings.items() if v is not None}

@@ -108,21 +108,34 @@ async def test_healthz_says_ok_when_the_store_answers(client):
     assert response.json() == {"status": "ok"}
 
 
-async def test_healthz_is_503_when_the_store_does_not_answer():
+@pytest.fixture
+async def unreachable_client():
     # Nothing listens on port 1; a short selection timeout keeps the test fast.
     unreachable = AsyncIOMotorClient("mongodb://127.0.0.1:1", serverSelectionTimeoutMS=300, connectTimeoutMS=300)
     store = Store(unreachable["offline_graph"], embedded=False)
-    app = create_app(store)
-    started = time.monotonic()
     try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            response = await client.get("/healthz")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(store)), base_url="http://t") as client:
+            yield client
     finally:
         store.close()
+
+
+async def test_healthz_is_503_when_the_store_does_not_answer(unreachable_client):
+    started = time.monotonic()
+
+    response = await unreachable_client.get("/healthz")
 
     assert response.status_code == 503
     assert response.json()["status"] != "ok"
     assert time.monotonic() - started < 2
+
+
+async def test_a_request_while_the_store_is_down_gets_a_coded_503(unreachable_client):
+    response = await post(unreachable_client, LIST_SUITES, "Bearer odg_some-key")
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"]["code"] == "STORE_UNAVAILABLE"
+    assert "127.0.0.1" not in response.text
 
 
 async def test_an_unexpected_failure_reaches_the_client_masked(client, company, monkeypatch):

@@ -243,6 +243,8 @@ async def test_stop_on_errors_is_kept(execute, company, suite):
         ({"metrics": columns(("Evar 2", None))}, "metrics.0.header", "INVALID", "Evar 2"),
         ({"dimensions": columns(("Evar 1", None), ("evar 1", None))}, "dimensions.1.header", "INVALID", "Evar 1"),
         ({"dimensions": columns(("Evar 1", "Bad\tname"))}, "dimensions.0.friendlyName", "INVALID", "tab"),
+        ({"dimensions": columns(("Evar 1", "a\rb"))}, "dimensions.0.friendlyName", "INVALID", "line break"),
+        ({"dimensions": columns(("Evar 1", "a\u2028b"))}, "dimensions.0.friendlyName", "INVALID", "line break"),
         ({"dimensions": []}, "dimensions", "INVALID", "dimension"),
         ({"metrics": []}, "metrics", "INVALID", "metric"),
         ({"dimensions": columns(("Evar 1", None), ("visitorID", None))}, "dimensions", "INVALID", "visitorID"),

@@ -323,6 +323,16 @@ async def test_evar_errors_name_the_position_in_the_list(execute, company):
     assert fields(payload) == ["evars.2.number"]
 
 
+async def test_an_evar_set_twice_in_one_change_is_refused(store, execute, company):
+    await create(execute, company.admin, rsid="site", name="Site")
+    before = await stored_suites(store)
+
+    payload = await update(execute, company.admin, rsid="site", evars=[{"number": 5, "expiration": "NEVER"}, {"number": 5, "expiration": "HIT"}])
+
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("evars.1.number", "DUPLICATE")]
+    assert await stored_suites(store) == before
+
+
 # --- reading: by rsid, by node id, as a connection --------------------------------
 
 

@@ -2,6 +2,7 @@
 hits, transactions and their status, node(id:), tenancy and roles, and the per-call rules
 of collectHits (at most 1,000 hits, out-of-order hits, one bad hit stops no other)."""
 
+import base64
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -571,6 +572,33 @@ async def test_node_is_null_for_ids_that_do_not_exist(execute, company, suite):
     for node_id in (GlobalID("Visitor", f"{RSID}|v-9"), GlobalID("Hit", f"{RSID}|v-1|2"), GlobalID("Transaction", "nope")):
         data = await query(execute, company.reader, NODE, id=str(node_id))
         assert data["node"] is None
+
+
+@pytest.mark.parametrize("node_id", ["garbage", str(GlobalID("Foo", "1")), str(GlobalID("Viewer", "1")), str(GlobalID("UserError", "1"))])
+async def test_node_is_null_for_malformed_ids_and_types_that_are_no_node(execute, company, suite, node_id):
+    data = await query(execute, company.reader, NODE, id=node_id)
+
+    assert data["node"] is None
+
+
+async def test_a_hits_cursor_past_int64_is_invalid_not_a_crash(execute, company, suite):
+    await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
+    too_big = base64.urlsafe_b64encode(str(2**63).encode()).decode()
+    text = 'query($after: String) { reportSuite(rsid: "furniture") { visitor(visitorId: "v-1") { hits(after: $after) { edges { cursor } } } } }'
+
+    result = await execute(text, company.reader, after=too_big)
+
+    assert [(e.extensions["code"], e.extensions["field"]) for e in result.errors] == [("INVALID", "after")]
+
+
+async def test_times_are_kept_to_the_millisecond_so_order_is_judged_as_stored(execute, company, suite):
+    base = moment(0, "10:00").astimezone(UTC)
+    first = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": base.replace(microsecond=900).isoformat()}])
+    later_but_earlier = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": base.replace(microsecond=500).isoformat()}])
+
+    assert first["outcomes"][0]["collected"] and later_but_earlier["outcomes"][0]["collected"]  # both are 10:00:00.000
+    millis = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": (base - timedelta(milliseconds=1)).isoformat()}])
+    assert millis["outcomes"][0]["errors"][0]["code"] == "OUT_OF_ORDER"
 
 
 # --- tenancy ------------------------------------------------------------------------------
