@@ -97,6 +97,7 @@ class TransactionIdOutcome:
 class HitOutcome:
     index: int = strawberry.field(description="The hit's position in the input.")
     collected: bool
+    already_collected: bool = strawberry.field(description="Sent before and counted then; not counted again.")
     visit_number: int | None
     errors: list[UserError] = strawberry.field(description="Why the hit was refused; empty when collected.")
     transaction_ids: list[TransactionIdOutcome]
@@ -106,6 +107,7 @@ class HitOutcome:
         return cls(
             index=outcome.index,
             collected=outcome.collected,
+            already_collected=outcome.already_collected,
             visit_number=outcome.visit_number,
             errors=[UserError(field=p.field, code=p.code, message=p.message) for p in outcome.problems],
             transaction_ids=[TransactionIdOutcome(transaction_id=t, result=r) for t, r in outcome.transaction_ids],

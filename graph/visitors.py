@@ -125,7 +125,7 @@ class Visitor(relay.Node):
     @strawberry.field(description="Newest first.")
     async def hits(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Hit]:
         ctx, state = info.context, self.model
-        items, more = await visitors.page_hits(ctx.store, ctx.caller, state.rsid, state.visitor_id, decode_cursor(after, int), page_size(first))
+        items, more = await visitors.page_hits(ctx.store, ctx.caller, state, decode_cursor(after, int), page_size(first))
         return connection(items, more, lambda h: h.seq, Hit.from_model)
 
     @strawberry.field

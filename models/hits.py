@@ -1,5 +1,7 @@
 """Online hits as collected: the input shape, its checks, and the stored document."""
 
+import hashlib
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,6 +44,12 @@ class CheckedHit:
     events: dict[str, float]
     transaction_ids: tuple[str, ...]
     raw_transaction_id: str | None
+
+    @property
+    def digest(self) -> str:
+        """What makes a resent hit recognisable: its visitor, time and content."""
+        content = [self.visitor_id, self.at.isoformat(), sorted(self.values.items()), sorted(self.events.items()), self.raw_transaction_id]
+        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:24]
 
 
 def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None, list[Problem]]:
@@ -166,6 +174,7 @@ class StoredHit:
     values: dict[str, str]
     events: dict[str, float]
     transaction_id: str | None
+    digest: str
 
     @classmethod
     def of(cls, applied: AppliedHit, rsid: str, local_day: str) -> "StoredHit":
@@ -181,7 +190,12 @@ class StoredHit:
             values=applied.in_force,
             events=hit.events,
             transaction_id=hit.raw_transaction_id,
+            digest=hit.digest,
         )
+
+    def applied(self, hit: CheckedHit) -> AppliedHit:
+        """`hit` as this stored copy of it was applied (for a hit sent again)."""
+        return AppliedHit(hit, self.seq, self.visit_number, self.values)
 
     def to_doc(self, company_id: str) -> dict:
         return {
@@ -196,6 +210,7 @@ class StoredHit:
             "values": self.values,
             "events": self.events,
             "transactionId": self.transaction_id,
+            "digest": self.digest,
         }
 
     @classmethod
@@ -211,4 +226,5 @@ class StoredHit:
             values=doc["values"],
             events=doc["events"],
             transaction_id=doc["transactionId"],
+            digest=doc["digest"],
         )

@@ -1,13 +1,14 @@
 """Online hit collection: visitor state, stored hits and transaction snapshots.
 
 A call is processed in batches, not hit by hit: one read of all its visitors' states,
-one optimistic write of the new states, one insert of the hits, one of the snapshots.
-A visitor whose state another call moved meanwhile is read and applied again.
+one insert of the hits, one optimistic write of the new states, one insert of the
+snapshots. A visitor whose state another call moved meanwhile is read and applied again.
 """
 
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 
 from models import clock, store
@@ -23,6 +24,7 @@ from resolvers.api_keys import require
 
 MAX_HITS_PER_CALL = 1000
 STATE_ATTEMPTS = 5
+ORPHAN_AGE = timedelta(minutes=5)  # a hit no visitor state took up by then was left by a failed call
 
 
 class TransactionIdResult(str, Enum):
@@ -38,6 +40,7 @@ class HitOutcome:
     problems: list[Problem] = field(default_factory=list)
     visit_number: int | None = None
     transaction_ids: list[tuple[str, TransactionIdResult]] = field(default_factory=list)
+    already_collected: bool = False  # sent before: counted then, not again
 
     @property
     def collected(self) -> bool:
@@ -51,7 +54,8 @@ class Collection:
 
 
 async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[HitIn]) -> Collection:
-    """Collect up to 1,000 hits; each hit's outcome is given by its index, one bad hit stops no other."""
+    """Collect up to 1,000 hits; each hit's outcome is given by its index, one bad hit stops no other.
+    A call sent again after a failure or a lost answer collects nothing twice."""
     require(caller, Role.UPLOADER)
     if len(hits) > MAX_HITS_PER_CALL:
         raise Rejected(invalid("hits", f"send at most {MAX_HITS_PER_CALL} hits a call, not {len(hits)}."))
@@ -64,41 +68,83 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
         outcomes[index].problems = problems
         if good:
             checked.append(good)
-    applied = await _apply_to_visitors(db, suite, checked, outcomes)
-    stored = [StoredHit.of(a, rsid, suite.local_day(a.hit.at)) for a in applied]
-    await db.insert_many(store.HITS, [h.to_doc(suite.company_id) for h in stored])
-    for a in applied:
-        outcomes[a.hit.index].visit_number = a.visit_number
-    snapshots = await _record_snapshots(db, suite, list(zip(applied, stored)), now, outcomes)
+    written = await _write_visitors(db, suite, checked, outcomes, now)
+    for applied, _ in written:
+        outcomes[applied.hit.index].visit_number = applied.visit_number
+    snapshots = await _record_snapshots(db, suite, written, now, outcomes)
     return Collection([outcomes[i] for i in range(len(hits))], snapshots)
 
 
-async def _apply_to_visitors(
-    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
-) -> list[AppliedHit]:
+async def _write_visitors(
+    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome], now: datetime
+) -> list[tuple[AppliedHit, StoredHit]]:
+    """Apply the hits to their visitors and store both; returns each hit as stored.
+
+    Hits are written before the visitor's new state, which is what makes them count: a
+    failure in between leaves hits that no state covers, which the same hits sent again
+    take up as their own, and another call takes over once they are five minutes old."""
     pending: dict[str, list[CheckedHit]] = defaultdict(list)
     for hit in hits:
         pending[hit.visitor_id].append(hit)
-    applied: list[AppliedHit] = []
+    written: list[tuple[AppliedHit, StoredHit]] = []
     for _ in range(STATE_ATTEMPTS):
         if not pending:
             break
         states = await _load_states(db, suite, list(pending))
         runs = {visitor: _run(suite, states[visitor], visitor_hits) for visitor, visitor_hits in pending.items()}
-        changed = [run.state for run in runs.values() if run.applied]
-        conflicts = await db.replace_many_versioned(store.VISITORS, [s.to_doc() for s in changed])
+        token = secrets.token_hex(8)
+        lost = await _write_hits(db, suite, runs, token, now)
+        changed = [run.state.to_doc() for visitor, run in runs.items() if run.applied and visitor not in lost]
+        lost |= {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, changed)}
+        if lost:
+            ours = [s.id for visitor in lost for _, s in runs[visitor].stored]
+            await db.delete_many(store.HITS, {"_id": {"$in": ours}, "writtenBy": token})
         for visitor, run in runs.items():
-            if run.state.id in conflicts:
+            if visitor in lost:
                 continue
-            applied += run.applied
+            written += run.stored + await _resent(db, run)
             for index, problem in run.refused:
                 outcomes[index].problems.append(problem)
+            for index in run.resent:
+                outcomes[index].already_collected = True
             del pending[visitor]
     for hit in (h for visitor_hits in pending.values() for h in visitor_hits):
         outcomes[hit.index].problems.append(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
         )
-    return applied
+    return written
+
+
+async def _write_hits(db: Store, suite: ReportSuite, runs: dict[str, "_Run"], token: str, now: datetime) -> set[str]:
+    """Insert the runs' hits; return the visitors whose hit places another call holds."""
+    for run in runs.values():
+        run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
+    stored = [s for run in runs.values() for _, s in run.stored]
+    docs = [{**s.to_doc(suite.company_id), "writtenBy": token, "writtenAt": now} for s in stored]
+    taken = [stored[i] for i in await db.insert_many(store.HITS, docs)]
+    if not taken:
+        return set()
+    holders = {doc["_id"]: doc for doc in await db.find_many(store.HITS, {"_id": {"$in": [s.id for s in taken]}})}
+    lost = set()
+    for hit in taken:
+        holder = holders.get(hit.id)
+        if holder is None or holder["digest"] == hit.digest:  # the same hit, left by an earlier try
+            continue
+        stale = holder["writtenAt"] <= now - ORPHAN_AGE
+        doc = {**hit.to_doc(suite.company_id), "writtenBy": token, "writtenAt": now}
+        if not (stale and await db.replace_if(store.HITS, {"_id": hit.id, "writtenBy": holder["writtenBy"]}, doc)):
+            lost.add(hit.visitor_id)
+    return lost
+
+
+async def _resent(db: Store, run: "_Run") -> list[tuple[AppliedHit, StoredHit]]:
+    """Hits sent again, as they were stored: their outcome is the first one's, and their
+    transaction ids are settled again (a failure may have come before the snapshots)."""
+    wanted = {f"{run.state.rsid}|{run.state.visitor_id}|{seq}": hit for hit, seq in run.resent_hits}
+    if not wanted:
+        return []
+    docs = await db.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
+    return [(stored.applied(wanted[stored.id]), stored) for stored in map(StoredHit.from_doc, docs)]
 
 
 async def _load_states(db: Store, suite: ReportSuite, visitor_ids: list[str]) -> dict[str, VisitorState]:
@@ -110,15 +156,28 @@ async def _load_states(db: Store, suite: ReportSuite, visitor_ids: list[str]) ->
 
 @dataclass
 class _Run:
+    """One visitor's hits applied to its state: the state after, and what became of each hit."""
+
     state: VisitorState
     applied: list[AppliedHit] = field(default_factory=list)
     refused: list[tuple[int, Problem]] = field(default_factory=list)
+    resent_hits: list[tuple[CheckedHit, int]] = field(default_factory=list)  # with the seq they were stored at
+    stored: list[tuple[AppliedHit, StoredHit]] = field(default_factory=list)
+
+    @property
+    def resent(self) -> list[int]:
+        return [hit.index for hit, _ in self.resent_hits]
 
 
 def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Run:
-    """Apply one visitor's hits in the order sent; one older than the latest is refused."""
+    """Apply one visitor's hits in the order sent. One applied already is recognised; one
+    older than the visitor's latest is refused."""
     run = _Run(state)
     for hit in hits:
+        seq = run.state.seq_of(hit.digest)
+        if seq is not None:
+            run.resent_hits.append((hit, seq))
+            continue
         if run.state.last_seen and hit.at < run.state.last_seen:
             message = f"This hit is older than the latest one collected for visitor '{hit.visitor_id}' ({run.state.last_seen.isoformat()})."
             run.refused.append((hit.index, Problem(f"hits.{hit.index}.timestamp", "OUT_OF_ORDER", message)))
@@ -174,6 +233,8 @@ async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snaps
         return recorded
     taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
     existing = await db.find_many(store.SNAPSHOTS, {"_id": {"$in": [s.id for s in taken.values()]}})
+    # A hit sent again finds the snapshot it made the first time.
+    recorded += [Snapshot.from_doc(doc) for doc in existing if doc["hitId"] == taken[doc["transactionId"]].hit_id]
     # An expired snapshot that the TTL monitor has not removed yet gives way to the new one.
     renewals = [
         replace(taken[doc["transactionId"]], version=doc["version"] + 1) for doc in existing if doc["expiresAt"] <= now

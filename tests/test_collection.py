@@ -10,7 +10,8 @@ import pytest
 from models import clock
 from models import store as collections
 from models.hits import HitIn
-from resolvers import collection, report_suites
+from models.store import StoreUnavailable
+from resolvers import collection, report_suites, visitors
 from resolvers.collection import TransactionIdResult
 from tests.conftest import make_company
 
@@ -273,3 +274,95 @@ async def test_concurrent_calls_for_one_visitor_lose_no_hit(any_store, monkeypat
     hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "same"})
     assert state["seq"] == len(hits) == len(collected)
     assert sorted(h["seq"] for h in hits) == list(range(1, len(hits) + 1))
+
+
+# --- sent again: nothing lost, nothing counted twice -----------------------------------
+
+
+def three_hits() -> list[HitIn]:
+    return [
+        HitIn("v", at(0, "10:00"), evars=((1, "email"),)),
+        HitIn("v", at(0, "10:05"), events=(("revenue", 120.0),), transaction_id="lead_1"),
+        HitIn("v", at(0, "10:10"), dimensions={"pageName": "thanks"}),
+    ]
+
+
+async def stored_counts(any_store) -> tuple[int, int, int]:
+    state = await any_store.find_one(collections.VISITORS, {"_id": "race|v"})
+    hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "v"})
+    snapshots = await any_store.find_many(collections.SNAPSHOTS, {"rsid": "race"})
+    return (state["seq"] if state else 0), len(hits), len(snapshots)
+
+
+def fail_once(monkeypatch, store, method: str, collection_name: str) -> None:
+    """The next `method` call on `collection_name` fails as a lost connection would."""
+    original = getattr(store, method)
+    failed = []
+
+    async def flaky(collection, *args, **kwargs):
+        if collection == collection_name and not failed:
+            failed.append(True)
+            raise StoreUnavailable("AutoReconnect")
+        return await original(collection, *args, **kwargs)
+
+    monkeypatch.setattr(store, method, flaky)
+
+
+async def test_a_call_sent_again_counts_nothing_twice(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    first = await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+
+    again = await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+
+    assert [o.already_collected for o in first.outcomes] == [False] * 3
+    assert [(o.collected, o.already_collected) for o in again.outcomes] == [(True, True)] * 3
+    assert [o.visit_number for o in again.outcomes] == [1, 1, 1]
+    assert again.outcomes[1].transaction_ids == [("lead_1", TransactionIdResult.SNAPSHOT_MADE)]
+    assert await stored_counts(any_store) == (3, 3, 1)
+
+
+async def test_a_failure_before_the_visitor_is_written_is_mended_by_sending_again(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    fail_once(monkeypatch, any_store, "replace_many_versioned", collections.VISITORS)
+    with pytest.raises(StoreUnavailable):
+        await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+    assert (await stored_counts(any_store))[0] == 0  # no state covers the hits written
+
+    again = await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+
+    assert [(o.collected, o.already_collected) for o in again.outcomes] == [(True, False)] * 3
+    assert await stored_counts(any_store) == (3, 3, 1)
+
+
+async def test_a_failure_before_the_snapshots_is_mended_by_sending_again(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    fail_once(monkeypatch, any_store, "insert_many", collections.SNAPSHOTS)
+    with pytest.raises(StoreUnavailable):
+        await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+    assert await stored_counts(any_store) == (3, 3, 0)
+
+    again = await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+
+    assert all(o.already_collected for o in again.outcomes)
+    assert again.outcomes[1].transaction_ids == [("lead_1", TransactionIdResult.SNAPSHOT_MADE)]
+    assert await stored_counts(any_store) == (3, 3, 1)
+
+
+async def test_hits_a_failed_call_left_give_way_to_other_hits_after_five_minutes(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    fail_once(monkeypatch, any_store, "replace_many_versioned", collections.VISITORS)
+    with pytest.raises(StoreUnavailable):
+        await collection.collect_hits(any_store, company.uploader, "race", three_hits())
+    other = [HitIn("v", at(0, "11:00"), evars=((2, "other"),))]
+
+    blocked = await collection.collect_hits(any_store, company.uploader, "race", other)
+    monkeypatch.setattr(clock, "now", lambda: moment(8, "12:06"))
+    taken_over = await collection.collect_hits(any_store, company.uploader, "race", other)
+
+    assert blocked.outcomes[0].problems[0].code == "CONFLICT"
+    assert taken_over.outcomes[0].collected
+    listed, _ = await visitors.page_hits(any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10)
+    assert [h.values for h in listed] == [{"evar2": "other"}]  # not the failed call's uncounted hits
+    hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "v"})
+    assert [(h["seq"], h["values"]) for h in hits if h["seq"] == 1] == [(1, {"evar2": "other"})]
+    assert (await stored_counts(any_store))[0] == 1

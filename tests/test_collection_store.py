@@ -78,7 +78,7 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     }
 
     # hits, newest first; their day is the suite's (New York), fixed when written
-    hits, more = await visitors.page_hits(any_store, acme.reader, RSID, "cust-42", None, 10)
+    hits, more = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10)
     assert more is False
     assert [(h.id, h.seq, h.at, h.local_day, h.visit_number) for h in hits] == [
         (f"{RSID}|cust-42|2", 2, moment(1, "03:10"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
@@ -88,7 +88,7 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     assert hits[0].values == {"evar1": "search", "evar2": "fibre-1000", "trackingCode": "tv"}
     assert hits[0].events == {"event1": 1.0, "revenue": 49.5}
     assert hits[0].transaction_id == "call_1,lead_1"
-    other, _ = await visitors.page_hits(any_store, acme.reader, RSID, "cust-7", None, 10)
+    other, _ = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-7"), None, 10)
     assert [(h.local_day, h.values) for h in other] == [((DAY_ZERO + timedelta(days=1)).date().isoformat(), {"pageName": "home"})]
 
     # snapshots: one per id, of the same state, tied to the hit that made them
@@ -135,7 +135,7 @@ async def test_a_second_call_continues_the_visitor_and_a_taken_id_makes_no_secon
 
     state = await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42")
     assert (state.seq, state.visit_count, state.version, state.last_seen) == (3, 2, 2, moment(1, "11:00"))
-    hits, _ = await visitors.page_hits(any_store, acme.reader, RSID, "cust-42", None, 10)
+    hits, _ = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10)
     assert [h.seq for h in hits] == [3, 2, 1]
     assert [h.transaction_id for h in hits] == [None, "t-2", "t-2"]  # collected as sent
 
@@ -190,7 +190,8 @@ async def test_other_companies_read_nothing_of_it(any_store, acme):
 
     assert await visitors.get_visitor(any_store, other.reader, RSID, "cust-42") is None
     assert await visitors.get_transaction(any_store, other.reader, RSID, "t-1") is None
-    assert await visitors.page_hits(any_store, other.reader, RSID, "cust-42", None, 10) == ([], False)
+    acmes_visitor = await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42")
+    assert await visitors.page_hits(any_store, other.reader, acmes_visitor, None, 10) == ([], False)
     assert await visitors.page_visitors(any_store, other.reader, RSID, None, 10) == ([], False)
     assert await visitors.get_visitors(any_store, other.reader, [f"{RSID}|cust-42"]) == [None]
     assert await visitors.get_hits(any_store, other.reader, [f"{RSID}|cust-42|1"]) == [None]
