@@ -23,7 +23,7 @@ class EventValueInput:
     value: float = 1
 
 
-@strawberry.input
+@strawberry.input(description="One online hit. An empty value sets nothing; a hit sent again is recognised by its visitor, time and content.")
 class HitInput:
     visitor_id: str = strawberry.field(description="At most 100 bytes; placeholders such as '0' or 'NULL' are refused.")
     timestamp: str = strawberry.field(description="ISO-8601 with a UTC offset, e.g. 2026-03-02T10:05:00-05:00.")
@@ -46,7 +46,7 @@ class HitInput:
     zip: str | None = None
     referrer: str | None = None
     transaction_id: str | None = strawberry.field(
-        default=None, description="One or several ids, comma separated, at most 100 bytes in all."
+        default=None, description="One to ten ids, comma separated, at most 100 bytes in all."
     )
 
     def to_model(self) -> HitIn:

@@ -41,10 +41,14 @@ class EvarSetting:
 class ReportSuite(relay.Node):
     rsid: relay.NodeID[str]
     name: str
-    time_zone: str = strawberry.field(description="IANA time zone: the suite's days and the dates of uploads.")
+    time_zone: str = strawberry.field(
+        description="IANA time zone: the suite's days and the dates of uploads. A change applies to data collected after it."
+    )
     currency: str = strawberry.field(description="ISO 4217 base currency.")
     visit_timeout_minutes: int
-    transaction_id_window_days: int = strawberry.field(description="How long a transaction snapshot links offline rows.")
+    transaction_id_window_days: int = strawberry.field(
+        description="How long a transaction snapshot links offline rows. A change applies to snapshots recorded after it."
+    )
     transaction_id_recording: TransactionIdRecording
     created_at: datetime
     model: strawberry.Private[model.ReportSuite]

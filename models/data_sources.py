@@ -198,7 +198,7 @@ def _check_column(where: str, kind: Kind, text: str, friendly: str | None, seen:
     problems = check_name(f"{where}.friendlyName", name)
     if problems:
         return None, problems[0]
-    return Column(header.name, name), None
+    return Column(header.name, name.strip()), None
 
 
 def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> list[Problem]:

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ MAX_VALUE_BYTES = 255
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_PROBLEMS_PER_HIT = 10
+MAX_IDS_PER_HIT = 10  # each id stores its own snapshot: bound what one hit can write
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
 BUILT_IN_EVENTS = ("orders", "revenue", "units", "cartAdds", "cartRemoves", "cartViews", "cartOpens", "checkouts")
@@ -66,7 +68,8 @@ def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None,
     problems += id_problems
     if problems:
         return None, _at_most(MAX_PROBLEMS_PER_HIT, where, problems)
-    values = {f"evar{n}": v for n, v in hit.evars} | hit.dimensions
+    # An empty value sets nothing, as in the suites' own collection.
+    values = {k: v for k, v in ({f"evar{n}": v for n, v in hit.evars} | hit.dimensions).items() if v}
     return CheckedHit(index, hit.visitor_id, at, values, dict(hit.events), ids, hit.transaction_id), []
 
 
@@ -91,6 +94,8 @@ def check_id(where: str, name: str, value: str) -> list[Problem]:
     """A visitor id must name one real person: no blanks or placeholders, at most 100 bytes."""
     if value.strip().lower() in PLACEHOLDER_IDS or not value.strip():
         return [Problem(where, "PLACEHOLDER_ID", f"{name} '{value}' is a placeholder, not an id; send the real one.")]
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        return [Problem(where, "INVALID", f"{name} holds a control character (such as a tab, line break or NUL).")]
     return check_text(where, name, value, MAX_ID_BYTES)
 
 
@@ -104,6 +109,8 @@ def split_transaction_ids(where: str, value: str | None) -> tuple[tuple[str, ...
     ids = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
     if not ids:
         return (), [Problem(where, "INVALID", "transactionId holds no id; leave it out instead.")]
+    if len(ids) > MAX_IDS_PER_HIT:
+        return (), [Problem(where, "TOO_MANY", f"a hit carries at most {MAX_IDS_PER_HIT} transaction ids, not {len(ids)}.")]
     return ids, []
 
 

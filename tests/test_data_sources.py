@@ -191,6 +191,13 @@ async def test_the_template_file_has_type_and_id_then_friendly_names_then_header
     ]
 
 
+async def test_friendly_names_are_kept_without_surrounding_spaces(execute, company, suite):
+    source = (await create(execute, company.admin, summary_source(dimensions=columns(("Evar 1", "  Campaign  ")))))["dataSource"]
+
+    assert source["dimensions"] == [{"header": "Evar 1", "friendlyName": "Campaign"}]
+    assert source["templateFile"].splitlines()[1] == "#\tCampaign\tEvent 1"
+
+
 @pytest.mark.parametrize(
     ("category", "type", "label", "id_column"),
     [

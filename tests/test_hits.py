@@ -308,3 +308,23 @@ def test_a_hit_reports_ten_problems_and_counts_the_rest():
     assert len(problems) == 11
     assert codes(problems[:10]) == [("hits.0.evars", "TOO_LONG")] * 10
     assert (problems[10].code, problems[10].message) == ("MORE_PROBLEMS", "... and 20 more problems with this hit.")
+
+
+def test_a_hit_carries_at_most_ten_transaction_ids():
+    ten = ",".join(f"t{n}" for n in range(10))
+
+    assert check_hit(0, hit(transaction_id=ten), NOW)[0].transaction_ids == tuple(f"t{n}" for n in range(10))
+    _, problems = check_hit(0, hit(transaction_id=ten + ",t10"), NOW)
+    assert codes(problems) == [("hits.0.transactionId", "TOO_MANY")]
+
+
+def test_a_visitor_id_with_a_control_character_is_refused():
+    _, problems = check_hit(0, hit(visitor_id="v-1\x00"), NOW)
+
+    assert codes(problems) == [("hits.0.visitorId", "INVALID")]
+
+
+def test_an_empty_value_sets_nothing():
+    checked, _ = check_hit(0, hit(evars=((1, ""), (2, "sofa")), dimensions={"pageName": "", "zip": "10001"}), NOW)
+
+    assert checked.values == {"evar2": "sofa", "zip": "10001"}
