@@ -41,7 +41,7 @@ class VisitorState:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     values: dict[str, Persisted] = field(default_factory=dict)
-    recent: tuple[tuple[str, int], ...] = ()  # (digest, seq) of the latest hits applied
+    recent: dict[str, int] = field(default_factory=dict)  # digest -> seq of the latest hits applied, oldest first
     version: int = 0  # 0: not stored yet
 
     @property
@@ -50,7 +50,7 @@ class VisitorState:
 
     def seq_of(self, digest: str) -> int | None:
         """The seq of a recent hit with this digest: the hit was applied already."""
-        return next((seq for known, seq in self.recent if known == digest), None)
+        return self.recent.get(digest)
 
     def to_doc(self) -> dict:
         return {
@@ -63,7 +63,7 @@ class VisitorState:
             "firstSeen": self.first_seen,
             "lastSeen": self.last_seen,
             "values": {k: {"value": p.value, "setAt": p.set_at, "visit": p.visit} for k, p in self.values.items()},
-            "recent": [list(pair) for pair in self.recent],
+            "recent": self.recent,
             "version": self.version,
         }
 
@@ -78,7 +78,7 @@ class VisitorState:
             first_seen=doc["firstSeen"],
             last_seen=doc["lastSeen"],
             values={k: Persisted(p["value"], p["setAt"], p["visit"]) for k, p in doc["values"].items()},
-            recent=tuple((digest, seq) for digest, seq in doc["recent"]),
+            recent=doc["recent"],
             version=doc["version"],
         )
 
@@ -108,7 +108,7 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
         first_seen=state.first_seen or hit.at,
         last_seen=hit.at,
         values=values,
-        recent=(state.recent + ((hit.digest, seq),))[-RECENT_HITS:],
+        recent=dict(list(state.recent.items())[-(RECENT_HITS - 1) :] + [(hit.digest, seq)]),
     )
     in_force = {k: p.value for k, p in values.items()} | hit_only
     return after, AppliedHit(hit, seq, visit, in_force)

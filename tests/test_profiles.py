@@ -321,3 +321,14 @@ def test_applying_a_hit_leaves_the_state_it_was_given_unchanged():
     snapshot = before.to_doc()
     apply_hit(rs, before, hit(minutes(1), evar1="b", evar2="c"))
     assert before.to_doc() == snapshot
+
+
+def test_the_state_remembers_its_last_100_hits_to_recognise_them_when_sent_again():
+    hits = [hit(minutes(n), index=n, page=f"p{n}") for n in range(150)]
+
+    state, _ = play(suite(), *hits)
+
+    assert len(state.recent) == 100
+    assert state.seq_of(hits[149].digest) == 150
+    assert state.seq_of(hits[50].digest) == 51
+    assert state.seq_of(hits[49].digest) is None
