@@ -177,11 +177,6 @@ class Store:
         result = await self.db[collection].replace_one(query, doc)
         return result.matched_count == 1
 
-    @_answering
-    async def delete_many(self, collection: str, query: dict) -> None:
-        self.round_trips += 1
-        await self.db[collection].delete_many(query)
-
     async def replace_versioned(self, collection: str, doc: dict) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])

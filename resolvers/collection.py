@@ -5,7 +5,6 @@ one insert of the hits, one optimistic write of the new states, one insert of th
 snapshots. A visitor whose state another call moved meanwhile is read and applied again.
 """
 
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -80,9 +79,10 @@ async def _write_visitors(
 ) -> list[tuple[AppliedHit, StoredHit]]:
     """Apply the hits to their visitors and store both; returns each hit as stored.
 
-    Hits are written before the visitor's new state, which is what makes them count: a
-    failure in between leaves hits that no state covers, which the same hits sent again
-    take up as their own, and another call takes over once they are five minutes old."""
+    A visitor's hits are written before its new state, and the state is what makes them
+    count. Hits written for a state that then lost its race, or by a call that failed
+    before its state, are counted by no state: they are never listed, the same hits sent
+    again take them up, and other hits replace them once they are five minutes old."""
     pending: dict[str, list[CheckedHit]] = defaultdict(list)
     for hit in hits:
         pending[hit.visitor_id].append(hit)
@@ -92,22 +92,17 @@ async def _write_visitors(
             break
         states = await _load_states(db, suite, list(pending))
         runs = {visitor: _run(suite, states[visitor], visitor_hits) for visitor, visitor_hits in pending.items()}
-        token = secrets.token_hex(8)
-        lost = await _write_hits(db, suite, runs, token, now)
+        lost = await _write_hits(db, suite, runs, now)
         changed = [run.state.to_doc() for visitor, run in runs.items() if run.applied and visitor not in lost]
         lost |= {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, changed)}
-        if lost:
-            ours = [s.id for visitor in lost for _, s in runs[visitor].stored]
-            await db.delete_many(store.HITS, {"_id": {"$in": ours}, "writtenBy": token})
-        for visitor, run in runs.items():
-            if visitor in lost:
-                continue
-            written += run.stored + await _resent(db, run)
+        done = [run for visitor, run in runs.items() if visitor not in lost]
+        written += [pair for run in done for pair in run.stored] + await _resent(db, suite, done)
+        for run in done:
             for index, problem in run.refused:
                 outcomes[index].problems.append(problem)
-            for index in run.resent:
-                outcomes[index].already_collected = True
-            del pending[visitor]
+            for hit, _ in run.resent:
+                outcomes[hit.index].already_collected = True
+            del pending[run.state.visitor_id]
     for hit in (h for visitor_hits in pending.values() for h in visitor_hits):
         outcomes[hit.index].problems.append(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
@@ -115,32 +110,34 @@ async def _write_visitors(
     return written
 
 
-async def _write_hits(db: Store, suite: ReportSuite, runs: dict[str, "_Run"], token: str, now: datetime) -> set[str]:
-    """Insert the runs' hits; return the visitors whose hit places another call holds."""
+async def _write_hits(db: Store, suite: ReportSuite, runs: dict[str, "_Run"], now: datetime) -> set[str]:
+    """Insert the runs' hits; return the visitors one of whose hit places another call holds."""
     for run in runs.values():
         run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
     stored = [s for run in runs.values() for _, s in run.stored]
-    docs = [{**s.to_doc(suite.company_id), "writtenBy": token, "writtenAt": now} for s in stored]
-    taken = [stored[i] for i in await db.insert_many(store.HITS, docs)]
+    taken = [stored[i] for i in await db.insert_many(store.HITS, [_hit_doc(s, suite, now) for s in stored])]
     if not taken:
         return set()
     holders = {doc["_id"]: doc for doc in await db.find_many(store.HITS, {"_id": {"$in": [s.id for s in taken]}})}
     lost = set()
     for hit in taken:
-        holder = holders.get(hit.id)
-        if holder is None or holder["digest"] == hit.digest:  # the same hit, left by an earlier try
+        holder = holders[hit.id]
+        if holder["digest"] == hit.digest:  # the same hit, written before: take it as ours
             continue
         stale = holder["writtenAt"] <= now - ORPHAN_AGE
-        doc = {**hit.to_doc(suite.company_id), "writtenBy": token, "writtenAt": now}
-        if not (stale and await db.replace_if(store.HITS, {"_id": hit.id, "writtenBy": holder["writtenBy"]}, doc)):
+        if not (stale and await db.replace_if(store.HITS, {"_id": hit.id, "digest": holder["digest"]}, _hit_doc(hit, suite, now))):
             lost.add(hit.visitor_id)
     return lost
 
 
-async def _resent(db: Store, run: "_Run") -> list[tuple[AppliedHit, StoredHit]]:
+def _hit_doc(hit: StoredHit, suite: ReportSuite, now: datetime) -> dict:
+    return {**hit.to_doc(suite.company_id), "writtenAt": now}
+
+
+async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tuple[AppliedHit, StoredHit]]:
     """Hits sent again, as they were stored: their outcome is the first one's, and their
     transaction ids are settled again (a failure may have come before the snapshots)."""
-    wanted = {f"{run.state.rsid}|{run.state.visitor_id}|{seq}": hit for hit, seq in run.resent_hits}
+    wanted = {f"{suite.rsid}|{hit.visitor_id}|{seq}": hit for run in runs for hit, seq in run.resent}
     if not wanted:
         return []
     docs = await db.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
@@ -161,12 +158,8 @@ class _Run:
     state: VisitorState
     applied: list[AppliedHit] = field(default_factory=list)
     refused: list[tuple[int, Problem]] = field(default_factory=list)
-    resent_hits: list[tuple[CheckedHit, int]] = field(default_factory=list)  # with the seq they were stored at
+    resent: list[tuple[CheckedHit, int]] = field(default_factory=list)  # with the seq they were stored at
     stored: list[tuple[AppliedHit, StoredHit]] = field(default_factory=list)
-
-    @property
-    def resent(self) -> list[int]:
-        return [hit.index for hit, _ in self.resent_hits]
 
 
 def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Run:
@@ -176,7 +169,7 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
     for hit in hits:
         seq = run.state.seq_of(hit.digest)
         if seq is not None:
-            run.resent_hits.append((hit, seq))
+            run.resent.append((hit, seq))
             continue
         if run.state.last_seen and hit.at < run.state.last_seen:
             message = f"This hit is older than the latest one collected for visitor '{hit.visitor_id}' ({run.state.last_seen.isoformat()})."

@@ -366,3 +366,15 @@ async def test_hits_a_failed_call_left_give_way_to_other_hits_after_five_minutes
     hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "v"})
     assert [(h["seq"], h["values"]) for h in hits if h["seq"] == 1] == [(1, {"evar2": "other"})]
     assert (await stored_counts(any_store))[0] == 1
+
+
+async def test_the_same_call_sent_twice_at_once_counts_each_hit_once(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+
+    results = await asyncio.gather(*(collection.collect_hits(any_store, company.uploader, "race", three_hits()) for _ in range(3)))
+
+    assert all(o.collected for r in results for o in r.outcomes)
+    assert sorted(sum(o.already_collected for o in r.outcomes) for r in results) == [0, 3, 3]
+    listed, _ = await visitors.page_hits(any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10)
+    assert [h.seq for h in listed] == [3, 2, 1]
+    assert await stored_counts(any_store) == (3, 3, 1)
