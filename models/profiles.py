@@ -21,7 +21,7 @@ _NAMED_SETTINGS = {
 }
 
 
-RECENT_HITS = 100  # digests kept to recognise a resent hit
+RECENT_HITS = 1000  # digests kept to recognise a resent hit: a whole call's worth
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class VisitorState:
     last_seen: datetime | None = None
     values: dict[str, Persisted] = field(default_factory=dict)
     recent: dict[str, int] = field(default_factory=dict)  # digest -> seq of the latest hits applied, oldest first
+    unwritten: tuple[dict, ...] = ()  # hit documents this state counts that may not be stored yet
     version: int = 0  # 0: not stored yet
 
     @property
@@ -64,6 +65,7 @@ class VisitorState:
             "lastSeen": self.last_seen,
             "values": {k: {"value": p.value, "setAt": p.set_at, "visit": p.visit} for k, p in self.values.items()},
             "recent": self.recent,
+            "unwritten": list(self.unwritten),
             "version": self.version,
         }
 
@@ -79,6 +81,7 @@ class VisitorState:
             last_seen=doc["lastSeen"],
             values={k: Persisted(p["value"], p["setAt"], p["visit"]) for k, p in doc["values"].items()},
             recent=doc["recent"],
+            unwritten=tuple(doc["unwritten"]),
             version=doc["version"],
         )
 

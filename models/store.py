@@ -171,11 +171,16 @@ class Store:
         await self.db[collection].update_one(query, {"$inc": counts})
 
     @_answering
-    async def replace_if(self, collection: str, query: dict, doc: dict) -> bool:
-        """Replace the one document `query` matches; False when none does."""
-        self.round_trips += 1
-        result = await self.db[collection].replace_one(query, doc)
-        return result.matched_count == 1
+    async def put_many(self, collection: str, docs: list[dict]) -> None:
+        """Write each document whole under its `_id`, whether or not it is there already."""
+        for start in range(0, len(docs), BULK_BATCH):
+            batch = docs[start : start + BULK_BATCH]
+            self.round_trips += 1
+            if self.embedded:  # see _replace_one_by_one
+                for doc in batch:
+                    await self.db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True)
+                continue
+            await self.db[collection].bulk_write([ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in batch], ordered=False)
 
     async def replace_versioned(self, collection: str, doc: dict) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""

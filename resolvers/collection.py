@@ -1,13 +1,16 @@
 """Online hit collection: visitor state, stored hits and transaction snapshots.
 
 A call is processed in batches, not hit by hit: one read of all its visitors' states,
-one insert of the hits, one optimistic write of the new states, one insert of the
-snapshots. A visitor whose state another call moved meanwhile is read and applied again.
+one optimistic write of the new states, one write of the hits, one write marking them
+stored, one insert of the snapshots. A visitor whose state another call moved meanwhile
+is read and applied again.
 """
 
+import asyncio
+import random
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
 from models import clock, store
@@ -22,8 +25,10 @@ from resolvers import report_suites
 from resolvers.api_keys import require
 
 MAX_HITS_PER_CALL = 1000
-STATE_ATTEMPTS = 5
-ORPHAN_AGE = timedelta(minutes=5)  # a hit no visitor state took up by then was left by a failed call
+STATE_ATTEMPTS = 6  # rounds lost to other calls before a visitor's hits are refused CONFLICT
+UNWRITTEN_BYTES = 4 * 1024 * 1024
+HIT_OVERHEAD_BYTES = 512
+BACKOFF_SECONDS = 0.005
 
 
 class TransactionIdResult(str, Enum):
@@ -67,7 +72,7 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
         outcomes[index].problems = problems
         if good:
             checked.append(good)
-    written = await _write_visitors(db, suite, checked, outcomes, now)
+    written = await _write_visitors(db, suite, checked, outcomes)
     for applied, _ in written:
         outcomes[applied.hit.index].visit_number = applied.visit_number
     snapshots = await _record_snapshots(db, suite, written, now, outcomes)
@@ -75,34 +80,46 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
 
 
 async def _write_visitors(
-    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome], now: datetime
+    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
 ) -> list[tuple[AppliedHit, StoredHit]]:
     """Apply the hits to their visitors and store both; returns each hit as stored.
 
-    A visitor's hits are written before its new state, and the state is what makes them
-    count. Hits written for a state that then lost its race, or by a call that failed
-    before its state, are counted by no state: they are never listed, the same hits sent
-    again take them up, and other hits replace them once they are five minutes old."""
+    The visitor's new state is the commit point, and it carries the documents of the
+    hits it counts (`unwritten`) until they are stored: a failure after it loses nothing,
+    since the visitor's next call stores them first. Hit documents are only ever written
+    for a committed state, so no hit is stored that no state counts."""
     pending: dict[str, list[CheckedHit]] = defaultdict(list)
     for hit in hits:
         pending[hit.visitor_id].append(hit)
     written: list[tuple[AppliedHit, StoredHit]] = []
-    for _ in range(STATE_ATTEMPTS):
-        if not pending:
-            break
+    races = 0
+    while pending and races < STATE_ATTEMPTS:
+        if races:  # calls that met once would meet again at once: spread them out
+            await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
         states = await _load_states(db, suite, list(pending))
-        runs = {visitor: _run(suite, states[visitor], visitor_hits) for visitor, visitor_hits in pending.items()}
-        lost = await _write_hits(db, suite, runs, now)
-        changed = [run.state.to_doc() for visitor, run in runs.items() if run.applied and visitor not in lost]
-        lost |= {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, changed)}
+        await db.put_many(store.HITS, [doc for state in states.values() for doc in state.unwritten])
+        runs = {visitor: _run(suite, replace(states[visitor], unwritten=()), visitor_hits) for visitor, visitor_hits in pending.items()}
+        for run in runs.values():
+            run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
+            run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
+        lost = {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, [r.state.to_doc() for r in runs.values() if r.applied])}
+        races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
+        committed = [run for run in done if run.applied]
+        await db.put_many(store.HITS, [doc for run in committed for doc in run.state.unwritten])
+        # Stored now: the states need not carry them. A state another call moved on keeps
+        # nothing of ours, since that call stored them before it moved on.
+        await db.replace_many_versioned(store.VISITORS, [replace(r.state, unwritten=(), version=r.state.version + 1).to_doc() for r in committed])
         written += [pair for run in done for pair in run.stored] + await _resent(db, suite, done)
         for run in done:
             for index, problem in run.refused:
                 outcomes[index].problems.append(problem)
             for hit, _ in run.resent:
                 outcomes[hit.index].already_collected = True
-            del pending[run.state.visitor_id]
+            if run.deferred:
+                pending[run.state.visitor_id] = run.deferred
+            else:
+                del pending[run.state.visitor_id]
     for hit in (h for visitor_hits in pending.values() for h in visitor_hits):
         outcomes[hit.index].problems.append(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
@@ -110,38 +127,17 @@ async def _write_visitors(
     return written
 
 
-async def _write_hits(db: Store, suite: ReportSuite, runs: dict[str, "_Run"], now: datetime) -> set[str]:
-    """Insert the runs' hits; return the visitors one of whose hit places another call holds."""
-    for run in runs.values():
-        run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
-    stored = [s for run in runs.values() for _, s in run.stored]
-    taken = [stored[i] for i in await db.insert_many(store.HITS, [_hit_doc(s, suite, now) for s in stored])]
-    if not taken:
-        return set()
-    holders = {doc["_id"]: doc for doc in await db.find_many(store.HITS, {"_id": {"$in": [s.id for s in taken]}})}
-    lost = set()
-    for hit in taken:
-        holder = holders[hit.id]
-        if holder["digest"] == hit.digest:  # the same hit, written before: take it as ours
-            continue
-        stale = holder["writtenAt"] <= now - ORPHAN_AGE
-        if not (stale and await db.replace_if(store.HITS, {"_id": hit.id, "digest": holder["digest"]}, _hit_doc(hit, suite, now))):
-            lost.add(hit.visitor_id)
-    return lost
-
-
-def _hit_doc(hit: StoredHit, suite: ReportSuite, now: datetime) -> dict:
-    return {**hit.to_doc(suite.company_id), "writtenAt": now}
-
-
 async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tuple[AppliedHit, StoredHit]]:
     """Hits sent again, as they were stored: their outcome is the first one's, and their
     transaction ids are settled again (a failure may have come before the snapshots)."""
-    wanted = {f"{suite.rsid}|{hit.visitor_id}|{seq}": hit for run in runs for hit, seq in run.resent}
+    wanted: dict[str, list[CheckedHit]] = defaultdict(list)  # one stored hit may be sent twice in a call
+    for run in runs:
+        for hit, seq in run.resent:
+            wanted[f"{suite.rsid}|{hit.visitor_id}|{seq}"].append(hit)
     if not wanted:
         return []
     docs = await db.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
-    return [(stored.applied(wanted[stored.id]), stored) for stored in map(StoredHit.from_doc, docs)]
+    return [(stored.applied(hit), stored) for stored in map(StoredHit.from_doc, docs) for hit in wanted[stored.id]]
 
 
 async def _load_states(db: Store, suite: ReportSuite, visitor_ids: list[str]) -> dict[str, VisitorState]:
@@ -160,13 +156,18 @@ class _Run:
     refused: list[tuple[int, Problem]] = field(default_factory=list)
     resent: list[tuple[CheckedHit, int]] = field(default_factory=list)  # with the seq they were stored at
     stored: list[tuple[AppliedHit, StoredHit]] = field(default_factory=list)
+    deferred: list[CheckedHit] = field(default_factory=list)  # left for the next round, for size
 
 
 def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Run:
     """Apply one visitor's hits in the order sent. One applied already is recognised; one
     older than the visitor's latest is refused."""
     run = _Run(state)
-    for hit in hits:
+    size = 0
+    for position, hit in enumerate(hits):
+        if size > UNWRITTEN_BYTES:  # the state carries the hits it counts: keep it far below 16 MB
+            run.deferred = hits[position:]
+            break
         seq = run.state.seq_of(hit.digest)
         if seq is not None:
             run.resent.append((hit, seq))
@@ -177,6 +178,7 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
             continue
         run.state, applied = apply_hit(suite, run.state, hit)
         run.applied.append(applied)
+        size += HIT_OVERHEAD_BYTES + sum(len(k) + len(v.encode()) for k, v in applied.in_force.items())
     if run.applied:
         run.state = replace(run.state, version=state.version + 1)
     return run
@@ -230,7 +232,9 @@ async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snaps
     recorded += [Snapshot.from_doc(doc) for doc in existing if doc["hitId"] == taken[doc["transactionId"]].hit_id]
     # An expired snapshot that the TTL monitor has not removed yet gives way to the new one.
     renewals = [
-        replace(taken[doc["transactionId"]], version=doc["version"] + 1) for doc in existing if doc["expiresAt"] <= now
+        replace(taken[doc["transactionId"]], version=doc["version"] + 1)
+        for doc in existing
+        if doc["expiresAt"] <= now and doc["hitId"] != taken[doc["transactionId"]].hit_id
     ]
     if not renewals:
         return recorded

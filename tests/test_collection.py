@@ -206,7 +206,7 @@ async def test_a_placeholder_visitor_id_is_refused_and_the_rest_collected(collec
 def interleave(store, monkeypatch) -> None:
     """Make every store call yield to the event loop first, as a network round trip does,
     so that concurrent calls interleave on the embedded store too."""
-    for name in ("find_one", "find_many", "insert_many", "replace_many_versioned"):
+    for name in ("find_one", "find_many", "insert_many", "replace_many_versioned", "put_many"):
         original = getattr(store, name)
 
         async def yielding(*args, _original=original, **kwargs):
@@ -299,11 +299,11 @@ def fail_once(monkeypatch, store, method: str, collection_name: str) -> None:
     original = getattr(store, method)
     failed = []
 
-    async def flaky(collection, *args, **kwargs):
-        if collection == collection_name and not failed:
+    async def flaky(collection, docs, *args, **kwargs):
+        if collection == collection_name and docs and not failed:
             failed.append(True)
             raise StoreUnavailable("AutoReconnect")
-        return await original(collection, *args, **kwargs)
+        return await original(collection, docs, *args, **kwargs)
 
     monkeypatch.setattr(store, method, flaky)
 
@@ -348,24 +348,60 @@ async def test_a_failure_before_the_snapshots_is_mended_by_sending_again(any_sto
     assert await stored_counts(any_store) == (3, 3, 1)
 
 
-async def test_hits_a_failed_call_left_give_way_to_other_hits_after_five_minutes(any_store, monkeypatch):
+async def test_a_failure_after_the_visitor_is_written_loses_no_hit(any_store, monkeypatch):
     company = await race_setup(any_store, monkeypatch)
-    fail_once(monkeypatch, any_store, "replace_many_versioned", collections.VISITORS)
+    fail_once(monkeypatch, any_store, "put_many", collections.HITS)
     with pytest.raises(StoreUnavailable):
         await collection.collect_hits(any_store, company.uploader, "race", three_hits())
-    other = [HitIn("v", at(0, "11:00"), evars=((2, "other"),))]
+    assert await stored_counts(any_store) == (3, 0, 0)  # counted by the state, not stored yet
 
-    blocked = await collection.collect_hits(any_store, company.uploader, "race", other)
-    monkeypatch.setattr(clock, "now", lambda: moment(8, "12:06"))
-    taken_over = await collection.collect_hits(any_store, company.uploader, "race", other)
+    later = await collection.collect_hits(any_store, company.uploader, "race", [HitIn("v", at(0, "11:00"), evars=((2, "other"),))])
+    again = await collection.collect_hits(any_store, company.uploader, "race", three_hits())
 
-    assert blocked.outcomes[0].problems[0].code == "CONFLICT"
-    assert taken_over.outcomes[0].collected
-    listed, _ = await visitors.page_hits(any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10)
-    assert [h.values for h in listed] == [{"evar2": "other"}]  # not the failed call's uncounted hits
-    hits = await any_store.find_many(collections.HITS, {"rsid": "race", "visitorId": "v"})
-    assert [(h["seq"], h["values"]) for h in hits if h["seq"] == 1] == [(1, {"evar2": "other"})]
-    assert (await stored_counts(any_store))[0] == 1
+    assert later.outcomes[0].collected and later.outcomes[0].visit_number == 2
+    assert all(o.already_collected for o in again.outcomes)
+    assert again.outcomes[1].transaction_ids == [("lead_1", TransactionIdResult.SNAPSHOT_MADE)]
+    assert await stored_counts(any_store) == (4, 4, 1)
+    state = await visitors.get_visitor(any_store, company.reader, "race", "v")
+    listed, _ = await visitors.page_hits(any_store, company.reader, state, None, 10)
+    assert [h.seq for h in listed] == [4, 3, 2, 1] and state.unwritten == ()
+
+
+async def test_a_call_of_a_thousand_hits_for_one_visitor_sent_again_counts_nothing_twice(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    hits = [HitIn("v", at(0, "10:00"), evars=((1, f"value {n}"),)) for n in range(1000)]
+
+    await collection.collect_hits(any_store, company.uploader, "race", hits)
+    again = await collection.collect_hits(any_store, company.uploader, "race", hits)
+
+    assert all(o.already_collected for o in again.outcomes)
+    assert (await stored_counts(any_store))[:2] == (1000, 1000)
+
+
+async def test_the_same_hit_twice_in_a_call_sent_again_gets_the_same_answers(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    twice = [HitIn("v", at(0, "10:00"), transaction_id="t-9")] * 2
+
+    first = await collection.collect_hits(any_store, company.uploader, "race", twice)
+    again = await collection.collect_hits(any_store, company.uploader, "race", twice)
+
+    def answers(result):
+        return [(o.visit_number, o.transaction_ids) for o in result.outcomes]
+
+    assert answers(again) == answers(first) == [(1, [("t-9", TransactionIdResult.SNAPSHOT_MADE)]), (1, [("t-9", TransactionIdResult.ALREADY_RECORDED)])]
+    assert first.outcomes[1].already_collected and (await stored_counts(any_store))[:2] == (1, 1)
+
+
+async def test_a_resent_hit_lists_its_expired_snapshot_once(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    await report_suites.update(any_store, company.admin, "race", transaction_id_window_days=30)
+    await collection.collect_hits(any_store, company.uploader, "race", hit("v", 0, "10:00", "a"))
+    monkeypatch.setattr(clock, "now", lambda: moment(40, "12:00"))
+    await report_suites.update(any_store, company.admin, "race", transaction_id_window_days=90)
+
+    again = await collection.collect_hits(any_store, company.uploader, "race", hit("v", 0, "10:00", "a"))
+
+    assert [s.transaction_id for s in again.snapshots] == ["T-1"]
 
 
 async def test_the_same_call_sent_twice_at_once_counts_each_hit_once(any_store, monkeypatch):
@@ -378,3 +414,14 @@ async def test_the_same_call_sent_twice_at_once_counts_each_hit_once(any_store, 
     listed, _ = await visitors.page_hits(any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10)
     assert [h.seq for h in listed] == [3, 2, 1]
     assert await stored_counts(any_store) == (3, 3, 1)
+
+
+async def test_a_visitors_hits_too_big_for_one_state_document_are_stored_in_rounds(any_store, monkeypatch):
+    company = await race_setup(any_store, monkeypatch)
+    monkeypatch.setattr(collection, "UNWRITTEN_BYTES", 2000)  # about three of these hits a round
+    hits = [HitIn("v", at(0, f"10:{n:02d}"), evars=((1, "x" * 200), (2, str(n)))) for n in range(10)]
+
+    result = await collection.collect_hits(any_store, company.uploader, "race", hits)
+
+    assert all(o.collected for o in result.outcomes)
+    assert (await stored_counts(any_store))[:2] == (10, 10)

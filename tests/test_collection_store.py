@@ -64,8 +64,8 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     docs = {d["visitorId"]: d for d in await any_store.find_many(collections.VISITORS, {})}
     assert sorted(docs) == ["cust-42", "cust-7"]
     doc = docs["cust-42"]
-    assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], doc["version"]) == (
-        f"{RSID}|cust-42", RSID, acme.id, 2, 1, 1,
+    assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], doc["unwritten"]) == (
+        f"{RSID}|cust-42", RSID, acme.id, 2, 1, [],
     )
     assert aware(doc["firstSeen"]) and aware(doc["lastSeen"]) and aware(doc["values"]["evar2"]["setAt"])
     assert (doc["firstSeen"], doc["lastSeen"]) == (moment(1, "03:00"), moment(1, "03:10"))
@@ -134,7 +134,7 @@ async def test_a_second_call_continues_the_visitor_and_a_taken_id_makes_no_secon
     assert (snapshots[0]["visitorId"], snapshots[0]["values"]) == ("cust-42", {"evar1": "a"})
 
     state = await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42")
-    assert (state.seq, state.visit_count, state.version, state.last_seen) == (3, 2, 2, moment(1, "11:00"))
+    assert (state.seq, state.visit_count, state.unwritten, state.last_seen) == (3, 2, (), moment(1, "11:00"))
     hits, _ = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10)
     assert [h.seq for h in hits] == [3, 2, 1]
     assert [h.transaction_id for h in hits] == [None, "t-2", "t-2"]  # collected as sent

@@ -323,12 +323,12 @@ def test_applying_a_hit_leaves_the_state_it_was_given_unchanged():
     assert before.to_doc() == snapshot
 
 
-def test_the_state_remembers_its_last_100_hits_to_recognise_them_when_sent_again():
-    hits = [hit(minutes(n), index=n, page=f"p{n}") for n in range(150)]
+def test_the_state_remembers_its_last_1000_hits_to_recognise_a_whole_call_sent_again():
+    hits = [hit(minutes(n), index=n, page=f"p{n}") for n in range(1050)]
 
     state, _ = play(suite(), *hits)
 
-    assert len(state.recent) == 100
-    assert state.seq_of(hits[149].digest) == 150
+    assert len(state.recent) == 1000
+    assert state.seq_of(hits[1049].digest) == 1050
     assert state.seq_of(hits[50].digest) == 51
     assert state.seq_of(hits[49].digest) is None
