@@ -39,8 +39,7 @@ async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str 
 async def page_hits(
     db: Store, caller: Caller | None, visitor: VisitorState, after: int | None, first: int
 ) -> tuple[list[StoredHit], bool]:
-    """A visitor's hits, newest first: those its state counts (a failed call may have left
-    others, written but never counted)."""
+    """A visitor's hits, newest first, up to the latest its state counts."""
     query = _owned(caller, {"rsid": visitor.rsid, "visitorId": visitor.visitor_id, "seq": {"$lte": visitor.seq}})
     docs, more = await db.find_page(store.HITS, query, "seq", True, after, first)
     return [StoredHit.from_doc(doc) for doc in docs], more
