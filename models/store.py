@@ -170,18 +170,6 @@ class Store:
         self.round_trips += 1
         await self.db[collection].update_one(query, {"$inc": counts})
 
-    @_answering
-    async def put_many(self, collection: str, docs: list[dict]) -> None:
-        """Write each document whole under its `_id`, whether or not it is there already."""
-        for start in range(0, len(docs), BULK_BATCH):
-            batch = docs[start : start + BULK_BATCH]
-            self.round_trips += 1
-            if self.embedded:  # see _replace_one_by_one
-                for doc in batch:
-                    await self.db[collection].replace_one({"_id": doc["_id"]}, doc, upsert=True)
-                continue
-            await self.db[collection].bulk_write([ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in batch], ordered=False)
-
     async def replace_versioned(self, collection: str, doc: dict) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])
@@ -200,7 +188,7 @@ class Store:
             batch = docs[start : start + BULK_BATCH]
             self.round_trips += 1
             if self.embedded:
-                conflicts |= await self._replace_one_by_one(collection, batch)
+                conflicts |= await self._replace_embedded(collection, batch)
                 continue
             try:
                 await self.db[collection].bulk_write([_versioned_replace(doc) for doc in batch], ordered=False)
@@ -208,15 +196,19 @@ class Store:
                 conflicts |= {batch[e["index"]]["_id"] for e in _duplicate_errors(error)}
         return conflicts
 
-    async def _replace_one_by_one(self, collection: str, docs: list[dict]) -> set:
-        # mongomock cannot take today's pymongo bulk operations (they pass a `sort`
-        # argument it does not know), so the embedded store applies them one by one.
-        conflicts = set()
-        for doc in docs:
-            try:
-                await self.db[collection].replace_one(_version_filter(doc), doc, upsert=True)
-            except DuplicateKeyError:
-                conflicts.add(doc["_id"])
+    async def _replace_embedded(self, collection: str, docs: list[dict]) -> set:
+        # mongomock cannot take today's pymongo bulk operations (they pass a `sort` argument
+        # it does not know), and each of its replaces costs a deep copy and an update pass.
+        # So the embedded store checks versions in one read and swaps the documents in one
+        # delete and one insert. Nothing runs in between: mongomock's calls never yield.
+        wanted = {doc["_id"]: doc["version"] - 1 for doc in docs}
+        stored = await self.db[collection].find({"_id": {"$in": list(wanted)}}, {"version": 1}).to_list(None)
+        versions = {doc["_id"]: doc["version"] for doc in stored}
+        conflicts = {i for i, version in wanted.items() if versions.get(i, 0) != version}
+        writes = [doc for doc in docs if doc["_id"] not in conflicts]
+        if writes:
+            await self.db[collection].delete_many({"_id": {"$in": [doc["_id"] for doc in writes]}})
+            await self.db[collection].insert_many(writes)
         return conflicts
 
 

@@ -97,7 +97,7 @@ async def _write_visitors(
         if races:  # calls that met once would meet again at once: spread them out
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
         states = await _load_states(db, suite, list(pending))
-        await db.put_many(store.HITS, [doc for state in states.values() for doc in state.unwritten])
+        await _store_hits(db, [doc for state in states.values() for doc in state.unwritten])
         runs = {visitor: _run(suite, replace(states[visitor], unwritten=()), visitor_hits) for visitor, visitor_hits in pending.items()}
         for run in runs.values():
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
@@ -106,7 +106,7 @@ async def _write_visitors(
         races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
         committed = [run for run in done if run.applied]
-        await db.put_many(store.HITS, [doc for run in committed for doc in run.state.unwritten])
+        await _store_hits(db, [doc for run in committed for doc in run.state.unwritten])
         # Stored now: the states need not carry them. A state another call moved on keeps
         # nothing of ours, since that call stored them before it moved on.
         await db.replace_many_versioned(store.VISITORS, [replace(r.state, unwritten=(), version=r.state.version + 1).to_doc() for r in committed])
@@ -125,6 +125,12 @@ async def _write_visitors(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
         )
     return written
+
+
+async def _store_hits(db: Store, docs: list[dict]) -> None:
+    # A hit document follows from the committed state alone, so one already stored under
+    # its id is this very document: a duplicate key means done.
+    await db.insert_many(store.HITS, docs)
 
 
 async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tuple[AppliedHit, StoredHit]]:

@@ -206,7 +206,7 @@ async def test_a_placeholder_visitor_id_is_refused_and_the_rest_collected(collec
 def interleave(store, monkeypatch) -> None:
     """Make every store call yield to the event loop first, as a network round trip does,
     so that concurrent calls interleave on the embedded store too."""
-    for name in ("find_one", "find_many", "insert_many", "replace_many_versioned", "put_many"):
+    for name in ("find_one", "find_many", "insert_many", "replace_many_versioned"):
         original = getattr(store, name)
 
         async def yielding(*args, _original=original, **kwargs):
@@ -350,7 +350,7 @@ async def test_a_failure_before_the_snapshots_is_mended_by_sending_again(any_sto
 
 async def test_a_failure_after_the_visitor_is_written_loses_no_hit(any_store, monkeypatch):
     company = await race_setup(any_store, monkeypatch)
-    fail_once(monkeypatch, any_store, "put_many", collections.HITS)
+    fail_once(monkeypatch, any_store, "insert_many", collections.HITS)
     with pytest.raises(StoreUnavailable):
         await collection.collect_hits(any_store, company.uploader, "race", three_hits())
     assert await stored_counts(any_store) == (3, 0, 0)  # counted by the state, not stored yet
