@@ -98,18 +98,20 @@ async def _write_visitors(
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
         states = await _load_states(db, suite, list(pending))
         await _store_hits(db, [doc for state in states.values() for doc in state.unwritten])
-        runs = {visitor: _run(suite, replace(states[visitor], unwritten=()), visitor_hits) for visitor, visitor_hits in pending.items()}
+        runs = {v: _run(suite, replace(states[v], unwritten=()), visitor_hits) for v, visitor_hits in pending.items()}
         for run in runs.values():
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
-        lost = {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, [r.state.to_doc() for r in runs.values() if r.applied])}
+        new_states = [run.state.to_doc() for run in runs.values() if run.applied]
+        lost = {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, new_states)}
         races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
         committed = [run for run in done if run.applied]
         await _store_hits(db, [doc for run in committed for doc in run.state.unwritten])
         # Stored now: the states need not carry them. A state another call moved on keeps
         # nothing of ours, since that call stored them before it moved on.
-        await db.replace_many_versioned(store.VISITORS, [replace(r.state, unwritten=(), version=r.state.version + 1).to_doc() for r in committed])
+        stored_states = [replace(run.state, unwritten=(), version=run.state.version + 1) for run in committed]
+        await db.replace_many_versioned(store.VISITORS, [state.to_doc() for state in stored_states])
         written += [pair for run in done for pair in run.stored] + await _resent(db, suite, done)
         for run in done:
             for index, problem in run.refused:
