@@ -37,7 +37,8 @@ async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[Dat
     require(caller, Role.READER)
     beacon_rsids = [i.removeprefix(WEB_BEACON_PREFIX) for i in ids if i.startswith(WEB_BEACON_PREFIX)]
     suites = await report_suites.get_many(db, caller, beacon_rsids) if beacon_rsids else []
-    found = {web_beacon(s.rsid, s.company_id).id: web_beacon(s.rsid, s.company_id) for s in suites if s}
+    beacons = [web_beacon(s.rsid, s.company_id) for s in suites if s]
+    found = {beacon.id: beacon for beacon in beacons}
     stored = [i for i in ids if not i.startswith(WEB_BEACON_PREFIX)]
     if stored:
         docs = await db.find_many(store.DATA_SOURCES, {"_id": {"$in": stored}, "companyId": caller.company_id})

@@ -14,9 +14,9 @@ from graphql import (
     GraphQLError,
     InlineFragmentNode,
     IntValueNode,
-    OperationDefinitionNode,
     VariableNode,
     get_named_type,
+    get_operation_ast,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -40,14 +40,13 @@ class MaxQueryCost(SchemaExtension):
 
 def _operation_cost(context) -> int:
     document = context.graphql_document
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if context.operation_name is None or (o.name and o.name.value == context.operation_name)]
-    if not chosen:
+    operation = get_operation_ast(document, context.operation_name)
+    if operation is None:  # execution says why
         return 0
     schema = context.schema._schema  # the graphql-core schema: field definitions and argument defaults
     walk = _Walk(schema, {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}, context.variables or {})
-    root = schema.get_root_type(chosen[0].operation)
-    return walk.cost(chosen[0].selection_set.selections, root, 1)
+    root = schema.get_root_type(operation.operation)
+    return walk.cost(operation.selection_set.selections, root, 1)
 
 
 class _Walk:

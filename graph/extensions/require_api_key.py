@@ -4,7 +4,7 @@ Resolvers check the caller too; this stops a keyless request early, so a large b
 costs the server nothing. Introspection alone needs no key (GraphiQL's schema view).
 """
 
-from graphql import ExecutionResult, FieldNode, GraphQLError, OperationDefinitionNode
+from graphql import ExecutionResult, FieldNode, GraphQLError, get_operation_ast
 from strawberry.extensions import SchemaExtension
 
 from resolvers.api_keys import UNAUTHENTICATED_MESSAGE
@@ -20,8 +20,7 @@ class RequireApiKey(SchemaExtension):
 
 
 def _introspection_only(document, operation_name: str | None) -> bool:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
-    return bool(chosen) and all(
-        isinstance(s, FieldNode) and s.name.value.startswith("__") for s in chosen[0].selection_set.selections
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and all(
+        isinstance(s, FieldNode) and s.name.value.startswith("__") for s in operation.selection_set.selections
     )
