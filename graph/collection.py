@@ -5,7 +5,8 @@ import strawberry
 from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.visitors import Transaction
-from models.hits import HitIn
+from models import fields
+from models.hits import MAX_IDS_PER_HIT, HitIn
 from resolvers import collection
 
 TransactionIdResult = strawberry.enum(collection.TransactionIdResult, name="TransactionIdResult")
@@ -13,78 +14,61 @@ TransactionIdResult = strawberry.enum(collection.TransactionIdResult, name="Tran
 
 @strawberry.input
 class EvarValueInput:
-    number: int = strawberry.field(description="1 to 250.")
+    number: int = strawberry.field(description=f"1 to {fields.EVARS}.")
     value: str
 
 
 @strawberry.input
 class EventValueInput:
-    number: int = strawberry.field(description="1 to 1000.")
+    number: int = strawberry.field(description=f"1 to {fields.EVENTS}.")
     value: float = 1
 
 
-@strawberry.input(description="One online hit. An empty value sets nothing; a hit sent again is recognised by its visitor, time and content.")
-class HitInput:
-    visitor_id: str = strawberry.field(description="At most 100 bytes; placeholders such as '0' or 'NULL' are refused.")
-    timestamp: str = strawberry.field(description="ISO-8601 with a UTC offset, e.g. 2026-03-02T10:05:00-05:00.")
-    page_name: str | None = None
-    evars: list[EvarValueInput] = strawberry.field(default_factory=list)
-    events: list[EventValueInput] = strawberry.field(default_factory=list)
-    orders: float | None = None
-    revenue: float | None = None
-    units: float | None = None
-    cart_adds: float | None = None
-    cart_removes: float | None = None
-    cart_views: float | None = None
-    cart_opens: float | None = None
-    checkouts: float | None = None
-    products: str | None = None
-    tracking_code: str | None = None
-    marketing_channel: str | None = None
-    marketing_channel_detail: str | None = None
-    category: str | None = None
-    zip: str | None = None
-    referrer: str | None = None
-    transaction_id: str | None = strawberry.field(
-        default=None, description="One to ten ids, comma separated, at most 100 bytes in all."
+def _to_model(hit) -> HitIn:
+    """The hit as the models take it: named dimensions and built-in metrics by catalogue key."""
+    given = {f.key: getattr(hit, f.key) for f in fields.HIT_FIELDS}
+    metrics = [(f.key, given[f.key]) for f in fields.HIT_METRICS if given[f.key] is not None]
+    return HitIn(
+        visitor_id=hit.visitorId,
+        timestamp=hit.timestamp,
+        evars=tuple((e.number, e.value) for e in hit.evars),
+        events=tuple((f"event{e.number}", e.value) for e in hit.events) + tuple(metrics),
+        dimensions={f.key: given[f.key] for f in fields.HIT_DIMENSIONS if given[f.key] is not None},
+        transaction_id=hit.transactionId,
     )
 
-    def to_model(self) -> HitIn:
-        built_in = {
-            "orders": self.orders,
-            "revenue": self.revenue,
-            "units": self.units,
-            "cartAdds": self.cart_adds,
-            "cartRemoves": self.cart_removes,
-            "cartViews": self.cart_views,
-            "cartOpens": self.cart_opens,
-            "checkouts": self.checkouts,
-        }
-        dimensions = {
-            "pageName": self.page_name,
-            "products": self.products,
-            "trackingCode": self.tracking_code,
-            "marketingChannel": self.marketing_channel,
-            "marketingChannelDetail": self.marketing_channel_detail,
-            "category": self.category,
-            "zip": self.zip,
-            "referrer": self.referrer,
-        }
-        events = [(f"event{e.number}", e.value) for e in self.events] + [(k, v) for k, v in built_in.items() if v is not None]
-        return HitIn(
-            visitor_id=self.visitor_id,
-            timestamp=self.timestamp,
-            evars=tuple((e.number, e.value) for e in self.evars),
-            events=tuple(events),
-            dimensions={k: v for k, v in dimensions.items() if v is not None},
-            transaction_id=self.transaction_id,
-        )
+
+def _hit_input() -> type:
+    """HitInput: one optional field per named dimension and metric of the field catalogue."""
+    annotations: dict[str, object] = {"visitorId": str, "timestamp": str}
+    namespace: dict[str, object] = {
+        "visitorId": strawberry.field(
+            description=f"At most {fields.MAX_ID_BYTES} bytes; placeholders such as '0' or 'NULL' are refused."
+        ),
+        "timestamp": strawberry.field(description="ISO-8601 with a UTC offset, e.g. 2026-03-02T10:05:00-05:00."),
+    }
+    for f in fields.HIT_FIELDS:
+        annotations[f.key] = (str if f.kind is fields.Kind.DIMENSION else float) | None
+        namespace[f.key] = None
+        if f.key == "pageName":  # where the schema has always listed the numbered lists
+            annotations |= {"evars": list[EvarValueInput], "events": list[EventValueInput]}
+            namespace |= {"evars": strawberry.field(default_factory=list), "events": strawberry.field(default_factory=list)}
+    annotations["transactionId"] = str | None
+    namespace["transactionId"] = strawberry.field(
+        default=None, description=f"One to {MAX_IDS_PER_HIT} ids, comma separated, at most {fields.MAX_ID_BYTES} bytes in all."
+    )
+    namespace |= {"__annotations__": annotations, "to_model": _to_model}
+    description = "One online hit. An empty value sets nothing; a hit sent again is recognised by its visitor, time and content."
+    return strawberry.input(type("HitInput", (), namespace), description=description)
+
+
+HitInput = _hit_input()
 
 
 @strawberry.input
 class CollectHitsInput:
     rsid: str
-    hits: list[HitInput] = strawberry.field(description="At most 1,000.")
+    hits: list[HitInput] = strawberry.field(description=f"At most {collection.MAX_HITS_PER_CALL:,}.")  # type: ignore[valid-type]  # built from the catalogue
 
 
 @strawberry.type

@@ -11,6 +11,7 @@ from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
 from graph.visitors import Transaction, TransactionStatus, Visitor
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
+from models import fields
 from models import report_suites as model
 from resolvers import data_sources, report_suites, visitors
 
@@ -63,7 +64,7 @@ class ReportSuite(relay.Node):
 
     @strawberry.field(description="The settings in force for one eVar, defaults included.")
     def evar_setting(self, number: int) -> EvarSetting | None:
-        if not 1 <= number <= model.EVAR_COUNT:
+        if not 1 <= number <= fields.EVARS:
             return None
         return EvarSetting.from_model(self.model.evar(number))
 

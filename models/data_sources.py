@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from models.headers import DATE, TRANSACTION_ID, VISITOR_ID, Header, Kind, allowed_headers, parse_header
+from models.fields import DATE, TRANSACTION_ID, VISITOR_ID, Field, Kind, allowed_headers, by_header
 from models.problems import Problem, invalid
 from models.text import check_name
 
@@ -51,7 +51,7 @@ class TypeEntry:
     integration: Integration
 
     @property
-    def id_header(self) -> Header | None:
+    def id_header(self) -> Field | None:
         """The column that links rows to online data, which the template must have."""
         return {Integration.TRANSACTION_ID: TRANSACTION_ID, Integration.VISITOR_ID: VISITOR_ID}.get(self.integration)
 
@@ -113,7 +113,7 @@ class DataSource:
     def _template_columns(self) -> list[Column]:
         # The linking id goes last, as in the suites' own templates.
         id_header = self.entry.id_header
-        linking = [c for c in self.dimensions if id_header and c.header == id_header.name]
+        linking = [c for c in self.dimensions if id_header and c.header == id_header.header]
         others = [c for c in self.dimensions if c not in linking]
         return others + list(self.metrics) + linking
 
@@ -186,19 +186,19 @@ def check_columns(entry: TypeEntry, dimensions: list[tuple[str, str | None]], me
 
 
 def _check_column(where: str, kind: Kind, text: str, friendly: str | None, seen: set[str]) -> tuple[Column | None, Problem | None]:
-    header = parse_header(text)
-    if header is None:
+    found = by_header(text)
+    if found is None or found.header is None:
         message = f"'{text}' is not a known {kind.value.lower()} header; headers keep their spaces. Allowed: {allowed_headers(kind)}."
         return None, Problem(f"{where}.header", "UNKNOWN_HEADER", message)
-    if header.kind is not kind:
-        return None, invalid(f"{where}.header", f"'{header.name}' is a {header.kind.value.lower()}, not a {kind.value.lower()}.")
-    if header.name in seen:
-        return None, invalid(f"{where}.header", f"'{header.name}' is listed twice.")
-    name = header.name if friendly is None else friendly
+    if found.kind is not kind:
+        return None, invalid(f"{where}.header", f"'{found.header}' is a {found.kind.value.lower()}, not a {kind.value.lower()}.")
+    if found.header in seen:
+        return None, invalid(f"{where}.header", f"'{found.header}' is listed twice.")
+    name = found.header if friendly is None else friendly
     problems = check_name(f"{where}.friendlyName", name)
     if problems:
         return None, problems[0]
-    return Column(header.name, name.strip()), None
+    return Column(found.header, name.strip()), None
 
 
 def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> list[Problem]:
@@ -208,10 +208,10 @@ def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> lis
     if not check.metrics and not any(p.field.startswith("metrics") for p in check.problems):
         problems.append(invalid("metrics", "a data source needs at least one metric column."))
     for id_header in (TRANSACTION_ID, VISITOR_ID):
-        if id_header is entry.id_header and id_header.name not in headers:
-            problems.append(invalid("dimensions", f"a {entry.label} needs the '{id_header.name}' column."))
-        if id_header is not entry.id_header and id_header.name in headers:
-            problems.append(invalid("dimensions", f"'{id_header.name}' does not belong in a {entry.label}."))
+        if id_header is entry.id_header and id_header.header not in headers:
+            problems.append(invalid("dimensions", f"a {entry.label} needs the '{id_header.header}' column."))
+        if id_header is not entry.id_header and id_header.header in headers:
+            problems.append(invalid("dimensions", f"'{id_header.header}' does not belong in a {entry.label}."))
     return problems
 
 

@@ -8,19 +8,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from models.headers import EVARS, EVENTS
+from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
 from models.problems import Problem
 from models.text import check_text
 
-MAX_ID_BYTES = 100
-MAX_VALUE_BYTES = 255
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_PROBLEMS_PER_HIT = 10
 MAX_IDS_PER_HIT = 10  # each id stores its own snapshot: bound what one hit can write
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
-BUILT_IN_EVENTS = ("orders", "revenue", "units", "cartAdds", "cartRemoves", "cartViews", "cartOpens", "checkouts")
 
 
 @dataclass(frozen=True)
@@ -78,7 +75,7 @@ def _check_counts(where: str, hit: HitIn) -> list[Problem]:
     problems = []
     if len(hit.evars) > EVARS:
         problems.append(Problem(f"{where}.evars", "TOO_MANY", f"a hit has at most {EVARS} eVars, not {len(hit.evars)}."))
-    if len(hit.events) > EVENTS + len(BUILT_IN_EVENTS):
+    if len(hit.events) > EVENTS + len(HIT_METRICS):
         problems.append(Problem(f"{where}.events", "TOO_MANY", f"a hit has at most {EVENTS} numbered events, not {len(hit.events)}."))
     return problems
 

@@ -8,16 +8,16 @@ so reports and offline rows never replay history.
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from models import fields
+from models.fields import Persistence
 from models.hits import AppliedHit, CheckedHit
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
 
-# Online-only dimensions outside eVar settings: tracking and channel values last the visit,
-# most recent wins; the referrer is the one the visit came from.
-_NAMED_SETTINGS = {
-    "trackingCode": EvarSetting(0),
-    "marketingChannel": EvarSetting(0),
-    "marketingChannelDetail": EvarSetting(0),
-    "referrer": EvarSetting(0, allocation=Allocation.ORIGINAL),
+# How the named dimensions persist, as the field catalogue says: tracking and channel
+# values last the visit, most recent wins; the referrer is the one the visit came from.
+_PERSISTENCE_SETTINGS = {
+    Persistence.VISIT: EvarSetting(0),
+    Persistence.VISIT_ORIGINAL: EvarSetting(0, allocation=Allocation.ORIGINAL),
 }
 
 
@@ -119,9 +119,12 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
 
 def _setting(suite: ReportSuite, key: str) -> EvarSetting | None:
     """How a dimension persists; None for those that belong to their hit only."""
-    if key.startswith("evar"):
+    found = fields.field(key)
+    if found is None:
+        return None
+    if found.persistence is Persistence.SETTINGS:
         return suite.evar(int(key[4:]))
-    return _NAMED_SETTINGS.get(key)
+    return _PERSISTENCE_SETTINGS.get(found.persistence)
 
 
 def _still_valid(setting: EvarSetting | None, persisted: Persisted, at: datetime, visit: int) -> bool:

@@ -8,11 +8,11 @@ from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from models.currencies import CURRENCIES
+from models.fields import EVARS
 from models.problems import Problem, invalid
 from models.text import check_name
 
 RSID_PATTERN = re.compile(r"[a-z0-9.-]{1,40}")
-EVAR_COUNT = 250
 VISIT_TIMEOUT_MINUTES = (1, 720)
 WINDOW_DAYS = (1, 761)  # at most 25 months
 EVAR_DAYS = (1, 761)
@@ -155,8 +155,8 @@ def check_settings(
 def check_evar(index: int, setting: EvarSetting, earlier: set[int]) -> list[Problem]:
     """One eVar's settings; `earlier` holds the numbers set before it in the same change."""
     where = f"evars.{index}"
-    if not 1 <= setting.number <= EVAR_COUNT:
-        return [invalid(f"{where}.number", f"eVar number must be 1 to {EVAR_COUNT}, not {setting.number}.")]
+    if not 1 <= setting.number <= EVARS:
+        return [invalid(f"{where}.number", f"eVar number must be 1 to {EVARS}, not {setting.number}.")]
     if setting.number in earlier:
         return [Problem(f"{where}.number", "DUPLICATE", f"evar{setting.number} is set twice in one change.")]
     if setting.expiration is Expiration.DAYS:

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
+from models import fields
 from models.hits import AppliedHit
 
-# What a snapshot keeps besides eVars: DOMAIN.md's list, no metrics.
-SNAPSHOT_DIMENSIONS = ("category", "marketingChannel", "marketingChannelDetail", "trackingCode", "referrer", "products")
 
 
 class TransactionStatus(str, Enum):
@@ -84,7 +83,7 @@ def take_snapshot(applied: AppliedHit, transaction_id: str, hit_id: str, company
         transaction_id=transaction_id,
         visitor_id=applied.hit.visitor_id,
         hit_id=hit_id,
-        values={k: v for k, v in applied.in_force.items() if k.startswith("evar") or k in SNAPSHOT_DIMENSIONS},
+        values={k: v for k, v in applied.in_force.items() if fields.in_snapshot(k)},
         visit_number=applied.visit_number,
         recorded_at=at,
         expires_at=at + timedelta(days=window_days),
