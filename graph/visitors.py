@@ -10,7 +10,7 @@ from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from models import clock
 from models import hits as hit_model
-from models import profiles
+from models import keys, profiles
 from models import snapshots as snapshot_model
 from resolvers import visitors
 
@@ -83,7 +83,7 @@ class Transaction(relay.Node):
 
     @strawberry.field
     async def visitor(self, info: Info) -> "Visitor | None":
-        state = await info.context.visitors.load(profiles.visitor_key(self.model.rsid, self.model.visitor_id))
+        state = await info.context.visitors.load(keys.visitor_key(self.model.rsid, self.model.visitor_id))
         return Visitor.from_model(state) if state else None
 
     @classmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from models.ids import new_id
+from models.keys import new_id
 
 KEY_PREFIX = "odg_"
 

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from models.keys import hit_key
 from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
 from models.problems import Problem
 from models.text import check_text
@@ -184,7 +185,7 @@ class StoredHit:
     def of(cls, applied: AppliedHit, rsid: str, local_day: str) -> "StoredHit":
         hit = applied.hit
         return cls(
-            id=f"{rsid}|{hit.visitor_id}|{applied.seq}",
+            id=hit_key(rsid, hit.visitor_id, applied.seq),
             rsid=rsid,
             visitor_id=hit.visitor_id,
             seq=applied.seq,

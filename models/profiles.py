@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from models import fields
 from models.fields import Persistence
 from models.hits import AppliedHit, CheckedHit
+from models.keys import visitor_key
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
 
 # How the named dimensions persist, as the field catalogue says: tracking and channel
@@ -84,11 +85,6 @@ class VisitorState:
             unwritten=tuple(doc["unwritten"]),
             version=doc["version"],
         )
-
-
-def visitor_key(rsid: str, visitor_id: str) -> str:
-    # '|' cannot appear in an rsid, so the split back is unambiguous.
-    return f"{rsid}|{visitor_id}"
 
 
 def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple[VisitorState, AppliedHit]:

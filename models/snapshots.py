@@ -6,6 +6,7 @@ from enum import Enum
 
 from models import fields
 from models.hits import AppliedHit
+from models.keys import snapshot_key
 
 
 
@@ -67,11 +68,6 @@ class Snapshot:
             linked_row_count=doc["linkedRowCount"],
             version=doc["version"],
         )
-
-
-def snapshot_key(rsid: str, transaction_id: str) -> str:
-    """The snapshot's `_id`: the unique `_id` index is what lets one hit alone record an id."""
-    return f"{rsid}|{transaction_id}"
 
 
 def take_snapshot(applied: AppliedHit, transaction_id: str, hit_id: str, company_id: str, rsid: str, window_days: int) -> Snapshot:

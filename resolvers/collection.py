@@ -17,7 +17,8 @@ from models import clock, store
 from models.companies import Caller, Role
 from models.hits import AppliedHit, CheckedHit, HitIn, StoredHit, check_hit
 from models.problems import Problem, Rejected, invalid
-from models.profiles import VisitorState, apply_hit, visitor_key
+from models.keys import hit_key, visitor_key, visitor_of
+from models.profiles import VisitorState, apply_hit
 from models.report_suites import ReportSuite
 from models.snapshots import Snapshot, take_snapshot
 from models.store import Store
@@ -103,7 +104,7 @@ async def _write_visitors(
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
-        lost = {key.split("|", 1)[1] for key in await db.replace_many_versioned(store.VISITORS, new_states)}
+        lost = {visitor_of(key)[1] for key in await db.replace_many_versioned(store.VISITORS, new_states)}
         races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
         committed = [run for run in done if run.applied]
@@ -141,7 +142,7 @@ async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tup
     wanted: dict[str, list[CheckedHit]] = defaultdict(list)  # one stored hit may be sent twice in a call
     for run in runs:
         for hit, seq in run.resent:
-            wanted[f"{suite.rsid}|{hit.visitor_id}|{seq}"].append(hit)
+            wanted[hit_key(suite.rsid, hit.visitor_id, seq)].append(hit)
     if not wanted:
         return []
     docs = await db.find_many(store.HITS, {"_id": {"$in": list(wanted)}})

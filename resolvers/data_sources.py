@@ -15,7 +15,7 @@ from models.data_sources import (
     check_columns,
     web_beacon,
 )
-from models.ids import new_id
+from models.keys import new_id
 from models.problems import Problem, Rejected, invalid, not_found
 from models.store import Store
 from models.text import check_name

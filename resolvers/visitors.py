@@ -3,8 +3,9 @@
 from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
-from models.profiles import VisitorState, visitor_key
-from models.snapshots import Snapshot, TransactionStatus, snapshot_key, status_query
+from models.keys import snapshot_key, visitor_key
+from models.profiles import VisitorState
+from models.snapshots import Snapshot, TransactionStatus, status_query
 from models.store import Store
 from resolvers.api_keys import require
 

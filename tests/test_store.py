@@ -5,7 +5,7 @@ import pytest
 
 from models import store as collections
 from models.companies import hash_key
-from models.snapshots import snapshot_key
+from models.keys import snapshot_key
 from models.store import BULK_BATCH, DuplicateKey
 from resolvers import api_keys
 

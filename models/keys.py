@@ -1,0 +1,35 @@
+"""Identifiers: random ids that sort in creation order, and the natural keys of documents.
+
+A natural key is an `_id` built from what identifies the document, so the unique `_id`
+index is the uniqueness rule: one visitor per report suite and visitor id, one hit per
+visitor and sequence number, one snapshot per report suite and transaction id. They are
+built and taken apart here only. '|' cannot appear in an rsid, so the parts split back
+unambiguously even where a visitor or transaction id holds one.
+"""
+
+import secrets
+import time
+
+SEPARATOR = "|"
+
+
+def new_id() -> str:
+    return f"{time.time_ns():x}{secrets.token_hex(4)}"
+
+
+def visitor_key(rsid: str, visitor_id: str) -> str:
+    return f"{rsid}{SEPARATOR}{visitor_id}"
+
+
+def visitor_of(key: str) -> tuple[str, str]:
+    """(rsid, visitor id) of a visitor key."""
+    rsid, visitor_id = key.split(SEPARATOR, 1)
+    return rsid, visitor_id
+
+
+def hit_key(rsid: str, visitor_id: str, seq: int) -> str:
+    return f"{rsid}{SEPARATOR}{visitor_id}{SEPARATOR}{seq}"
+
+
+def snapshot_key(rsid: str, transaction_id: str) -> str:
+    return f"{rsid}{SEPARATOR}{transaction_id}"
