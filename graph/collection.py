@@ -5,11 +5,11 @@ import strawberry
 from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.visitors import Transaction
-from models import fields
+from models import fields, snapshots
 from models.hits import MAX_IDS_PER_HIT, HitIn
 from resolvers import collection
 
-TransactionIdResult = strawberry.enum(collection.TransactionIdResult, name="TransactionIdResult")
+TransactionIdResult = strawberry.enum(snapshots.TransactionIdResult, name="TransactionIdResult")
 
 
 @strawberry.input

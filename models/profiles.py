@@ -6,11 +6,12 @@ so reports and offline rows never replay history.
 """
 
 from dataclasses import dataclass, field, replace
+from typing import TypeGuard
 from datetime import datetime, timedelta
 
 from models import fields
 from models.fields import Persistence
-from models.hits import AppliedHit, CheckedHit
+from models.hits import AppliedHit, CheckedHit, StoredHit
 from models.keys import visitor_key
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
 
@@ -95,9 +96,10 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
     hit_only = {}
     for key, value in hit.values.items():
         setting = _setting(suite, key)
-        if setting is None or setting.expiration is Expiration.HIT:
+        if not _persists(setting):
             hit_only[key] = value
-        elif setting.allocation is Allocation.MOST_RECENT or key not in values:
+            continue
+        if setting.allocation is Allocation.MOST_RECENT or key not in values:
             values[key] = Persisted(value, hit.at, visit)
     seq = state.seq + 1
     after = replace(
@@ -113,6 +115,30 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
     return after, AppliedHit(hit, seq, visit, in_force)
 
 
+def values_as_of(suite: ReportSuite, state: VisitorState, at: datetime, last_hit: StoredHit | None) -> dict[str, str]:
+    """The visitor's values as of `at`: those in force right after its last hit at or
+    before `at` (`last_hit`; needed only when `needs_history`), as the visitor-ID
+    integration credits them. Expirations that would come after that hit are not applied,
+    as for snapshots; values that belong to their hit alone do not carry past it."""
+    if state.last_seen is None or at < state.first_seen:
+        return {}
+    if at >= state.last_seen:
+        return {k: p.value for k, p in state.values.items()}
+    if last_hit is None:  # counted by the state but not stored yet: nothing to credit
+        return {}
+    return {k: v for k, v in last_hit.values.items() if _persists(_setting(suite, k))}
+
+
+def needs_history(state: VisitorState, at: datetime) -> bool:
+    """Whether the state as of `at` lies between the visitor's first and last hits, so its
+    last hit at or before `at` must be read."""
+    return state.first_seen is not None and state.last_seen is not None and state.first_seen <= at < state.last_seen
+
+
+def _persists(setting: EvarSetting | None) -> TypeGuard[EvarSetting]:
+    return setting is not None and setting.expiration is not Expiration.HIT
+
+
 def _setting(suite: ReportSuite, key: str) -> EvarSetting | None:
     """How a dimension persists; None for those that belong to their hit only."""
     found = fields.field(key)
@@ -124,7 +150,7 @@ def _setting(suite: ReportSuite, key: str) -> EvarSetting | None:
 
 
 def _still_valid(setting: EvarSetting | None, persisted: Persisted, at: datetime, visit: int) -> bool:
-    if setting is None or setting.expiration is Expiration.HIT:
+    if not _persists(setting):
         return False
     if setting.expiration is Expiration.VISIT:
         return persisted.visit == visit

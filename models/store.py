@@ -100,6 +100,10 @@ class Store:
     def close(self) -> None:
         self.db.client.close()
 
+    def company(self, company_id: str) -> "CompanyStore":
+        """This store as one company sees it: what every use-case on a company's data goes through."""
+        return CompanyStore(self, company_id)
+
     async def ping(self) -> bool:
         self.round_trips += 1
         try:
@@ -210,6 +214,51 @@ class Store:
             await self.db[collection].delete_many({"_id": {"$in": [doc["_id"] for doc in writes]}})
             await self.db[collection].insert_many(writes)
         return conflicts
+
+
+@dataclass(frozen=True)
+class CompanyStore:
+    """The store as one company sees it. Every filter is narrowed to its companyId and
+    every document written must carry it, so a use-case holding this view cannot read,
+    count or change another company's documents, whatever ids it is given."""
+
+    store: Store
+    company_id: str
+
+    def own(self, query: dict) -> dict:
+        return {**query, "companyId": self.company_id}
+
+    def _check(self, docs: list[dict]) -> list[dict]:
+        if any(doc.get("companyId") != self.company_id for doc in docs):
+            raise ValueError("a document of another company was about to be written")
+        return docs
+
+    async def find_one(self, collection: str, query: dict) -> dict | None:
+        return await self.store.find_one(collection, self.own(query))
+
+    async def find_many(self, collection: str, query: dict, sort: list | None = None) -> list[dict]:
+        return await self.store.find_many(collection, self.own(query), sort)
+
+    async def find_page(self, collection: str, query: dict, key: str, descending: bool, after, limit: int) -> tuple[list[dict], bool]:
+        return await self.store.find_page(collection, self.own(query), key, descending, after, limit)
+
+    async def count(self, collection: str, query: dict) -> int:
+        return await self.store.count(collection, self.own(query))
+
+    async def increment(self, collection: str, query: dict, counts: dict[str, int]) -> None:
+        await self.store.increment(collection, self.own(query), counts)
+
+    async def insert(self, collection: str, doc: dict) -> None:
+        await self.store.insert(collection, self._check([doc])[0])
+
+    async def insert_many(self, collection: str, docs: list[dict]) -> set[int]:
+        return await self.store.insert_many(collection, self._check(docs))
+
+    async def replace_versioned(self, collection: str, doc: dict) -> bool:
+        return await self.store.replace_versioned(collection, self._check([doc])[0])
+
+    async def replace_many_versioned(self, collection: str, docs: list[dict]) -> set:
+        return await self.store.replace_many_versioned(collection, self._check(docs))
 
 
 def _version_filter(doc: dict) -> dict:

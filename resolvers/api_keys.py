@@ -3,7 +3,7 @@
 from models import clock, store
 from models.companies import KEY_PREFIX, Caller, Role, hash_key, new_api_key, new_company
 from models.problems import Denied, Problem, Rejected, not_found
-from models.store import Store
+from models.store import CompanyStore, Store
 from models.text import check_name
 
 BEARER = "bearer "
@@ -29,6 +29,11 @@ def require(caller: Caller | None, role: Role) -> Caller:
     if not caller.role.allows(role):
         raise Denied(Problem(None, "FORBIDDEN", f"This needs a {role.value} key; yours is {caller.role.value}."))
     return caller
+
+
+def tenant(db: Store, caller: Caller | None, role: Role) -> CompanyStore:
+    """The store as the caller's company sees it, once the caller is known to hold `role`."""
+    return db.company(require(caller, role).company_id)
 
 
 async def create_company(db: Store, name: str) -> tuple[dict, str]:

@@ -1,42 +1,33 @@
-"""Online hit collection: visitor state, stored hits and transaction snapshots.
+"""Online hit collection: the use-case and its commit protocol.
 
 A call is processed in batches, not hit by hit: one read of all its visitors' states,
 one optimistic write of the new states, one write of the hits, one write marking them
-stored, one insert of the snapshots. A visitor whose state another call moved meanwhile
-is read and applied again.
+stored, then the transaction snapshots (resolvers/snapshots.py). A visitor whose state
+another call moved meanwhile is read and applied again.
 """
 
 import asyncio
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from enum import Enum
 
 from models import clock, store
 from models.companies import Caller, Role
 from models.hits import AppliedHit, CheckedHit, HitIn, StoredHit, check_hit
+from models.keys import hit_key, visitor_of
 from models.problems import Problem, Rejected, invalid
-from models.keys import hit_key, visitor_key, visitor_of
 from models.profiles import VisitorState, apply_hit
 from models.report_suites import ReportSuite
-from models.snapshots import Snapshot, take_snapshot
-from models.store import Store
-from resolvers import report_suites
-from resolvers.api_keys import require
+from models.snapshots import Snapshot, TransactionIdResult
+from models.store import CompanyStore, Store
+from resolvers import profiles, report_suites, snapshots
+from resolvers.api_keys import tenant
 
 MAX_HITS_PER_CALL = 1000
 STATE_ATTEMPTS = 6  # rounds lost to other calls before a visitor's hits are refused CONFLICT
 UNWRITTEN_BYTES = 4 * 1024 * 1024
 HIT_OVERHEAD_BYTES = 512
 BACKOFF_SECONDS = 0.005
-
-
-class TransactionIdResult(str, Enum):
-    SNAPSHOT_MADE = "SNAPSHOT_MADE"
-    ALREADY_RECORDED = "ALREADY_RECORDED"  # an earlier hit made it: this hit is processed as if it had none
-    RECORDING_OFF = "RECORDING_OFF"
-    EXPIRED = "EXPIRED"  # the hit is older than the window: a snapshot would link nothing
 
 
 @dataclass
@@ -61,7 +52,7 @@ class Collection:
 async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[HitIn]) -> Collection:
     """Collect up to 1,000 hits; each hit's outcome is given by its index, one bad hit stops no other.
     A call sent again after a failure or a lost answer collects nothing twice."""
-    require(caller, Role.UPLOADER)
+    scope = tenant(db, caller, Role.UPLOADER)
     if len(hits) > MAX_HITS_PER_CALL:
         raise Rejected(invalid("hits", f"send at most {MAX_HITS_PER_CALL} hits a call, not {len(hits)}."))
     suite = await report_suites.get(db, caller, rsid)
@@ -73,15 +64,17 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
         outcomes[index].problems = problems
         if good:
             checked.append(good)
-    written = await _write_visitors(db, suite, checked, outcomes)
+    written = await _write_visitors(scope, suite, checked, outcomes)
     for applied, _ in written:
         outcomes[applied.hit.index].visit_number = applied.visit_number
-    snapshots = await _record_snapshots(db, suite, written, now, outcomes)
-    return Collection([outcomes[i] for i in range(len(hits))], snapshots)
+    recorded, results = await snapshots.record(scope, suite, written, now)
+    for index, transaction_ids in results.items():
+        outcomes[index].transaction_ids = transaction_ids
+    return Collection([outcomes[i] for i in range(len(hits))], recorded)
 
 
 async def _write_visitors(
-    db: Store, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
+    scope: CompanyStore, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
 ) -> list[tuple[AppliedHit, StoredHit]]:
     """Apply the hits to their visitors and store both; returns each hit as stored.
 
@@ -97,23 +90,23 @@ async def _write_visitors(
     while pending and races < STATE_ATTEMPTS:
         if races:  # calls that met once would meet again at once: spread them out
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
-        states = await _load_states(db, suite, list(pending))
-        await _store_hits(db, [doc for state in states.values() for doc in state.unwritten])
+        states = await profiles.load_states(scope, suite, list(pending))
+        await _store_hits(scope, [doc for state in states.values() for doc in state.unwritten])
         runs = {v: _run(suite, replace(states[v], unwritten=()), visitor_hits) for v, visitor_hits in pending.items()}
         for run in runs.values():
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
-        lost = {visitor_of(key)[1] for key in await db.replace_many_versioned(store.VISITORS, new_states)}
+        lost = {visitor_of(key)[1] for key in await scope.replace_many_versioned(store.VISITORS, new_states)}
         races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
         committed = [run for run in done if run.applied]
-        await _store_hits(db, [doc for run in committed for doc in run.state.unwritten])
+        await _store_hits(scope, [doc for run in committed for doc in run.state.unwritten])
         # Stored now: the states need not carry them. A state another call moved on keeps
         # nothing of ours, since that call stored them before it moved on.
         stored_states = [replace(run.state, unwritten=(), version=run.state.version + 1) for run in committed]
-        await db.replace_many_versioned(store.VISITORS, [state.to_doc() for state in stored_states])
-        written += [pair for run in done for pair in run.stored] + await _resent(db, suite, done)
+        await scope.replace_many_versioned(store.VISITORS, [state.to_doc() for state in stored_states])
+        written += [pair for run in done for pair in run.stored] + await _resent(scope, suite, done)
         for run in done:
             for index, problem in run.refused:
                 outcomes[index].problems.append(problem)
@@ -130,13 +123,13 @@ async def _write_visitors(
     return written
 
 
-async def _store_hits(db: Store, docs: list[dict]) -> None:
+async def _store_hits(scope: CompanyStore, docs: list[dict]) -> None:
     # A hit document follows from the committed state alone, so one already stored under
     # its id is this very document: a duplicate key means done.
-    await db.insert_many(store.HITS, docs)
+    await scope.insert_many(store.HITS, docs)
 
 
-async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tuple[AppliedHit, StoredHit]]:
+async def _resent(scope: CompanyStore, suite: ReportSuite, runs: list["_Run"]) -> list[tuple[AppliedHit, StoredHit]]:
     """Hits sent again, as they were stored: their outcome is the first one's, and their
     transaction ids are settled again (a failure may have come before the snapshots)."""
     wanted: dict[str, list[CheckedHit]] = defaultdict(list)  # one stored hit may be sent twice in a call
@@ -145,15 +138,8 @@ async def _resent(db: Store, suite: ReportSuite, runs: list["_Run"]) -> list[tup
             wanted[hit_key(suite.rsid, hit.visitor_id, seq)].append(hit)
     if not wanted:
         return []
-    docs = await db.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
+    docs = await scope.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
     return [(stored.applied(hit), stored) for stored in map(StoredHit.from_doc, docs) for hit in wanted[stored.id]]
-
-
-async def _load_states(db: Store, suite: ReportSuite, visitor_ids: list[str]) -> dict[str, VisitorState]:
-    keys = [visitor_key(suite.rsid, v) for v in visitor_ids]
-    docs = await db.find_many(store.VISITORS, {"_id": {"$in": keys}})
-    known = {doc["visitorId"]: VisitorState.from_doc(doc) for doc in docs}
-    return {v: known.get(v) or VisitorState(suite.rsid, suite.company_id, v) for v in visitor_ids}
 
 
 @dataclass
@@ -191,62 +177,3 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
     if run.applied:
         run.state = replace(run.state, version=state.version + 1)
     return run
-
-
-async def _record_snapshots(
-    db: Store, suite: ReportSuite, hits: list[tuple[AppliedHit, StoredHit]], now: datetime, outcomes: dict[int, HitOutcome]
-) -> list[Snapshot]:
-    """The first occurrence wins: within a call the earliest hit, across calls the one whose
-    snapshot the unique `_id` index took first. A recorded snapshot never changes."""
-    candidates: dict[str, Snapshot] = {}
-    for applied, stored in sorted(hits, key=lambda pair: (pair[0].hit.at, pair[0].hit.index)):
-        outcome = outcomes[applied.hit.index]
-        for transaction_id in applied.hit.transaction_ids:
-            snapshot = take_snapshot(applied, transaction_id, stored.id, suite.company_id, suite.rsid, suite.transaction_id_window_days)
-            result = _candidate_result(suite, snapshot, candidates, now)
-            if result is TransactionIdResult.SNAPSHOT_MADE:
-                candidates[transaction_id] = snapshot
-            outcome.transaction_ids.append((transaction_id, result))
-    if not candidates:
-        return []
-    recorded = await _insert_snapshots(db, suite, list(candidates.values()), now)
-    made = {s.transaction_id for s in recorded}
-    for outcome in outcomes.values():
-        outcome.transaction_ids = [
-            (tid, TransactionIdResult.ALREADY_RECORDED if result is TransactionIdResult.SNAPSHOT_MADE and tid not in made else result)
-            for tid, result in outcome.transaction_ids
-        ]
-    return recorded
-
-
-def _candidate_result(suite: ReportSuite, snapshot: Snapshot, candidates: dict[str, Snapshot], now: datetime) -> TransactionIdResult:
-    if not suite.recording.enabled:
-        return TransactionIdResult.RECORDING_OFF
-    if snapshot.expires_at <= now:
-        return TransactionIdResult.EXPIRED
-    if snapshot.transaction_id in candidates:
-        return TransactionIdResult.ALREADY_RECORDED
-    return TransactionIdResult.SNAPSHOT_MADE
-
-
-async def _insert_snapshots(db: Store, suite: ReportSuite, snapshots: list[Snapshot], now: datetime) -> list[Snapshot]:
-    """Insert; return those recorded, leaving out the ids that another hit holds."""
-    refused = await db.insert_many(store.SNAPSHOTS, [s.to_doc() for s in snapshots])
-    recorded = [s for i, s in enumerate(snapshots) if i not in refused]
-    if not refused:
-        return recorded
-    taken = {snapshots[i].transaction_id: snapshots[i] for i in refused}
-    existing = await db.find_many(store.SNAPSHOTS, {"_id": {"$in": [s.id for s in taken.values()]}})
-    # A hit sent again finds the snapshot it made the first time.
-    recorded += [Snapshot.from_doc(doc) for doc in existing if doc["hitId"] == taken[doc["transactionId"]].hit_id]
-    # An expired snapshot that the TTL monitor has not removed yet gives way to the new one.
-    renewals = [
-        replace(taken[doc["transactionId"]], version=doc["version"] + 1)
-        for doc in existing
-        if doc["expiresAt"] <= now and doc["hitId"] != taken[doc["transactionId"]].hit_id
-    ]
-    if not renewals:
-        return recorded
-    conflicts = await db.replace_many_versioned(store.SNAPSHOTS, [s.to_doc() for s in renewals])
-    return recorded + [s for s in renewals if s.id not in conflicts]
-

@@ -17,10 +17,10 @@ from models.data_sources import (
 )
 from models.keys import new_id
 from models.problems import Problem, Rejected, invalid, not_found
-from models.store import Store
+from models.store import CompanyStore, Store
 from models.text import check_name
 from resolvers import report_suites
-from resolvers.api_keys import require
+from resolvers.api_keys import tenant
 
 Columns = list[tuple[str, str | None]]
 
@@ -34,14 +34,14 @@ async def get(db: Store, caller: Caller | None, data_source_id: str) -> DataSour
 
 async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[DataSource | None]:
     """The caller's data sources among `ids`, in order; None where it has none."""
-    require(caller, Role.READER)
+    scope = tenant(db, caller, Role.READER)
     beacon_rsids = [i.removeprefix(WEB_BEACON_PREFIX) for i in ids if i.startswith(WEB_BEACON_PREFIX)]
     suites = await report_suites.get_many(db, caller, beacon_rsids) if beacon_rsids else []
     beacons = [web_beacon(s.rsid, s.company_id) for s in suites if s]
     found = {beacon.id: beacon for beacon in beacons}
     stored = [i for i in ids if not i.startswith(WEB_BEACON_PREFIX)]
     if stored:
-        docs = await db.find_many(store.DATA_SOURCES, {"_id": {"$in": stored}, "companyId": caller.company_id})
+        docs = await scope.find_many(store.DATA_SOURCES, {"_id": {"$in": stored}})
         found |= {doc["_id"]: DataSource.from_doc(doc) for doc in docs}
     return [found.get(i) for i in ids]
 
@@ -51,8 +51,8 @@ async def page(db: Store, caller: Caller | None, rsid: str, after: str | None, f
     suite = await report_suites.get(db, caller, rsid)
     beacon = [] if after is not None or first == 0 else [web_beacon(rsid, suite.company_id)]
     stored_after = None if after is None or after.startswith(WEB_BEACON_PREFIX) else after
-    query = {"rsid": rsid, "companyId": caller.company_id}
-    docs, more = await db.find_page(store.DATA_SOURCES, query, "_id", False, stored_after, first - len(beacon))
+    scope = tenant(db, caller, Role.READER)
+    docs, more = await scope.find_page(store.DATA_SOURCES, {"rsid": rsid}, "_id", False, stored_after, first - len(beacon))
     return beacon + [DataSource.from_doc(doc) for doc in docs], more
 
 
@@ -67,7 +67,7 @@ async def create(
     metrics: Columns,
     stop_on_errors: bool = False,
 ) -> DataSource:
-    require(caller, Role.ADMIN)
+    scope = tenant(db, caller, Role.ADMIN)
     await report_suites.get(db, caller, rsid)
     columns = check_columns(CATALOGUE[type], dimensions, metrics)
     problems = check_name("name", name) + _check_type(category, type) + columns.problems
@@ -75,7 +75,7 @@ async def create(
         raise Rejected(*problems)
     source = DataSource(
         id=new_id(),
-        company_id=caller.company_id,
+        company_id=scope.company_id,
         rsid=rsid,
         name=name.strip(),
         type=type,
@@ -84,7 +84,7 @@ async def create(
         metrics=tuple(columns.metrics),
         stop_on_errors=stop_on_errors,
     )
-    await db.insert(store.DATA_SOURCES, source.to_doc())
+    await scope.insert(store.DATA_SOURCES, source.to_doc())
     return source
 
 
@@ -98,7 +98,7 @@ async def configure(
     stop_on_errors: bool | None = None,
 ) -> DataSource:
     """Rename, change columns or the stop-on-errors switch; what is not given stays."""
-    require(caller, Role.ADMIN)
+    scope = tenant(db, caller, Role.ADMIN)
     source = await _editable(db, caller, data_source_id)
     problems = check_name("name", name) if name is not None else []
     given_dimensions = dimensions if dimensions is not None else [(c.header, c.friendly_name) for c in source.dimensions]
@@ -114,13 +114,13 @@ async def configure(
         metrics=tuple(columns.metrics),
         stop_on_errors=source.stop_on_errors if stop_on_errors is None else stop_on_errors,
     )
-    return await _write(db, source, changed)
+    return await _write(scope, source, changed)
 
 
 async def deactivate(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
-    require(caller, Role.ADMIN)
+    scope = tenant(db, caller, Role.ADMIN)
     source = await _editable(db, caller, data_source_id)
-    return await _write(db, source, replace(source, status=Status.DEACTIVATED))
+    return await _write(scope, source, replace(source, status=Status.DEACTIVATED))
 
 
 async def _editable(db: Store, caller: Caller, data_source_id: str) -> DataSource:
@@ -130,11 +130,11 @@ async def _editable(db: Store, caller: Caller, data_source_id: str) -> DataSourc
     return source
 
 
-async def _write(db: Store, source: DataSource, changed: DataSource) -> DataSource:
+async def _write(scope: CompanyStore, source: DataSource, changed: DataSource) -> DataSource:
     if changed == source:
         return source
     changed = replace(changed, version=source.version + 1)
-    if not await db.replace_versioned(store.DATA_SOURCES, changed.to_doc()):
+    if not await scope.replace_versioned(store.DATA_SOURCES, changed.to_doc()):
         raise Rejected(Problem("id", "CONFLICT", "The data source changed while this was being applied; try again."))
     return changed
 

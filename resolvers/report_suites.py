@@ -7,14 +7,13 @@ from models.companies import Caller, Role
 from models.problems import Problem, Rejected, not_found
 from models.report_suites import EvarSetting, Recording, ReportSuite, check_evar, check_rsid, check_settings
 from models.store import DuplicateKey, Store
-from resolvers.api_keys import require
+from resolvers.api_keys import require, tenant
 
 UPDATE_ATTEMPTS = 3
 
 
 async def get(db: Store, caller: Caller | None, rsid: str) -> ReportSuite:
-    require(caller, Role.READER)
-    doc = await db.find_one(store.REPORT_SUITES, {"_id": rsid, "companyId": caller.company_id})
+    doc = await tenant(db, caller, Role.READER).find_one(store.REPORT_SUITES, {"_id": rsid})
     if doc is None:
         raise not_found("rsid", f"Report suite '{rsid}'")
     return ReportSuite.from_doc(doc)
@@ -22,27 +21,25 @@ async def get(db: Store, caller: Caller | None, rsid: str) -> ReportSuite:
 
 async def get_many(db: Store, caller: Caller | None, rsids: list[str]) -> list[ReportSuite | None]:
     """The caller's report suites among `rsids`, in order; None where it has none."""
-    require(caller, Role.READER)
-    docs = await db.find_many(store.REPORT_SUITES, {"_id": {"$in": list(rsids)}, "companyId": caller.company_id})
+    docs = await tenant(db, caller, Role.READER).find_many(store.REPORT_SUITES, {"_id": {"$in": list(rsids)}})
     by_rsid = {doc["_id"]: ReportSuite.from_doc(doc) for doc in docs}
     return [by_rsid.get(rsid) for rsid in rsids]
 
 
 async def page(db: Store, caller: Caller | None, after: str | None, first: int) -> tuple[list[ReportSuite], bool]:
-    require(caller, Role.READER)
-    docs, more = await db.find_page(store.REPORT_SUITES, {"companyId": caller.company_id}, "_id", False, after, first)
+    docs, more = await tenant(db, caller, Role.READER).find_page(store.REPORT_SUITES, {}, "_id", False, after, first)
     return [ReportSuite.from_doc(doc) for doc in docs], more
 
 
 async def create(db: Store, caller: Caller | None, rsid: str, name: str, **settings) -> ReportSuite:
-    require(caller, Role.ADMIN)
+    scope = tenant(db, caller, Role.ADMIN)
     problems = check_rsid(rsid) + check_settings(name=name, **settings)
     if problems:
         raise Rejected(*problems)
     given = {k: v for k, v in settings.items() if v is not None}
-    suite = ReportSuite(rsid=rsid, company_id=caller.company_id, name=name.strip(), created_at=clock.now(), **given)
+    suite = ReportSuite(rsid=rsid, company_id=scope.company_id, name=name.strip(), created_at=clock.now(), **given)
     try:
-        await db.insert(store.REPORT_SUITES, suite.to_doc())
+        await scope.insert(store.REPORT_SUITES, suite.to_doc())
     except DuplicateKey:
         raise Rejected(Problem("rsid", "TAKEN", f"rsid '{rsid}' is taken; choose another.")) from None
     return suite
@@ -77,12 +74,13 @@ async def set_recording(db: Store, caller: Caller | None, rsid: str, enabled: bo
 
 async def _change(db: Store, caller: Caller, rsid: str, change) -> ReportSuite:
     """Read, change and write back one report suite, retrying if another write came between."""
+    scope = tenant(db, caller, Role.ADMIN)
     for _ in range(UPDATE_ATTEMPTS):
         suite = await get(db, caller, rsid)
         changed = change(suite)
         if changed == suite:
             return suite
         changed = replace(changed, version=suite.version + 1)
-        if await db.replace_versioned(store.REPORT_SUITES, changed.to_doc()):
+        if await scope.replace_versioned(store.REPORT_SUITES, changed.to_doc()):
             return changed
     raise Rejected(Problem("rsid", "CONFLICT", f"Report suite '{rsid}' kept changing under this update; try again."))

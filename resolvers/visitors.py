@@ -6,23 +6,23 @@ from models.hits import StoredHit
 from models.keys import snapshot_key, visitor_key
 from models.profiles import VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
-from models.store import Store
-from resolvers.api_keys import require
+from models.store import CompanyStore, Store
+from resolvers.api_keys import tenant
 
 
-def _owned(caller: Caller | None, query: dict) -> dict:
-    """Every read is filtered to the caller's company: another company's ids find nothing."""
-    return {**query, "companyId": require(caller, Role.READER).company_id}
+def _reader(db: Store, caller: Caller | None) -> CompanyStore:
+    """Every read goes through the caller's company view: another company's ids find nothing."""
+    return tenant(db, caller, Role.READER)
 
 
 async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: str) -> VisitorState | None:
-    doc = await db.find_one(store.VISITORS, _owned(caller, {"_id": visitor_key(rsid, visitor_id)}))
+    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)})
     return VisitorState.from_doc(doc) if doc else None
 
 
 async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc) -> list:
     """Documents by `_id`, in the order asked; None where the caller has none."""
-    docs = await db.find_many(collection, _owned(caller, {"_id": {"$in": list(ids)}}))
+    docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}})
     found = {doc["_id"]: from_doc(doc) for doc in docs}
     return [found.get(i) for i in ids]
 
@@ -33,7 +33,7 @@ async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> lis
 
 
 async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[VisitorState], bool]:
-    docs, more = await db.find_page(store.VISITORS, _owned(caller, {"rsid": rsid}), "visitorId", False, after, first)
+    docs, more = await _reader(db, caller).find_page(store.VISITORS, {"rsid": rsid}, "visitorId", False, after, first)
     return [VisitorState.from_doc(doc) for doc in docs], more
 
 
@@ -41,8 +41,8 @@ async def page_hits(
     db: Store, caller: Caller | None, visitor: VisitorState, after: int | None, first: int
 ) -> tuple[list[StoredHit], bool]:
     """A visitor's hits, newest first, up to the latest its state counts."""
-    query = _owned(caller, {"rsid": visitor.rsid, "visitorId": visitor.visitor_id, "seq": {"$lte": visitor.seq}})
-    docs, more = await db.find_page(store.HITS, query, "seq", True, after, first)
+    query = {"rsid": visitor.rsid, "visitorId": visitor.visitor_id, "seq": {"$lte": visitor.seq}}
+    docs, more = await _reader(db, caller).find_page(store.HITS, query, "seq", True, after, first)
     return [StoredHit.from_doc(doc) for doc in docs], more
 
 
@@ -51,7 +51,7 @@ async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[Sto
 
 
 async def get_transaction(db: Store, caller: Caller | None, rsid: str, transaction_id: str) -> Snapshot | None:
-    doc = await db.find_one(store.SNAPSHOTS, _owned(caller, {"_id": snapshot_key(rsid, transaction_id)}))
+    doc = await _reader(db, caller).find_one(store.SNAPSHOTS, {"_id": snapshot_key(rsid, transaction_id)})
     return Snapshot.from_doc(doc) if doc else None
 
 
@@ -73,5 +73,5 @@ async def page_transactions(
     query = {"rsid": rsid} | (status_query(status, clock.now()) if status else {})
     if visitor_id is not None:
         query["visitorId"] = visitor_id
-    docs, more = await db.find_page(store.SNAPSHOTS, _owned(caller, query), "transactionId", False, after, first)
+    docs, more = await _reader(db, caller).find_page(store.SNAPSHOTS, query, "transactionId", False, after, first)
     return [Snapshot.from_doc(doc) for doc in docs], more

@@ -12,7 +12,7 @@ from models import store as collections
 from models.hits import HitIn
 from models.store import StoreUnavailable
 from resolvers import collection, report_suites, visitors
-from resolvers.collection import TransactionIdResult
+from models.snapshots import TransactionIdResult
 from tests.conftest import make_company
 
 NEW_YORK = ZoneInfo("America/New_York")

@@ -12,7 +12,7 @@ from models.profiles import VisitorState
 from models.snapshots import Snapshot, TransactionStatus
 from models.store import DuplicateKey
 from resolvers import collection, report_suites, visitors
-from resolvers.collection import TransactionIdResult
+from models.snapshots import TransactionIdResult
 from tests.conftest import make_company
 
 # In the real calendar's recent past: the TTL index removes snapshots past their expiry by
