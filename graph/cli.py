@@ -8,6 +8,7 @@ import sys
 
 from graph.schema import schema
 from models.companies import Role
+from models.embedded import EmbeddedStoreUnsupported
 from models.problems import Rejected
 from models.store import Store, StoreUnavailable
 from resolvers import api_keys, demo
@@ -17,7 +18,11 @@ UNREACHABLE = "error: the MongoDB that MONGODB_URI names does not answer; start 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except EmbeddedStoreUnsupported as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,12 +8,13 @@ neither the embedded store nor every deployment supports them.
 """
 
 import functools
-import time
 from dataclasses import dataclass, field
 
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+
+from models import embedded as embedded_store
 
 COMPANIES = "companies"
 API_KEYS = "api_keys"
@@ -81,10 +82,7 @@ class Store:
     def connect(cls, uri: str | None, database: str = "offline_graph") -> "Store":
         """A store on MongoDB at `uri`, or the embedded in-memory store when it is None."""
         if uri is None:
-            from mongomock_motor import AsyncMongoMockClient
-
-            _index_mongomock()
-            return cls(AsyncMongoMockClient(tz_aware=True)[database], embedded=True)
+            return cls(embedded_store.client()[database], embedded=True)
         client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client[database], embedded=False)
 
@@ -192,27 +190,12 @@ class Store:
             batch = docs[start : start + BULK_BATCH]
             self.round_trips += 1
             if self.embedded:
-                conflicts |= await self._replace_embedded(collection, batch)
+                conflicts |= await embedded_store.replace_versioned(self.db[collection], batch)
                 continue
             try:
                 await self.db[collection].bulk_write([_versioned_replace(doc) for doc in batch], ordered=False)
             except BulkWriteError as error:
                 conflicts |= {batch[e["index"]]["_id"] for e in _duplicate_errors(error)}
-        return conflicts
-
-    async def _replace_embedded(self, collection: str, docs: list[dict]) -> set:
-        # mongomock cannot take today's pymongo bulk operations (they pass a `sort` argument
-        # it does not know), and each of its replaces costs a deep copy and an update pass.
-        # So the embedded store checks versions in one read and swaps the documents in one
-        # delete and one insert. Nothing runs in between: mongomock's calls never yield.
-        wanted = {doc["_id"]: doc["version"] - 1 for doc in docs}
-        stored = await self.db[collection].find({"_id": {"$in": list(wanted)}}, {"version": 1}).to_list(None)
-        versions = {doc["_id"]: doc["version"] for doc in stored}
-        conflicts = {i for i, version in wanted.items() if versions.get(i, 0) != version}
-        writes = [doc for doc in docs if doc["_id"] not in conflicts]
-        if writes:
-            await self.db[collection].delete_many({"_id": {"$in": [doc["_id"] for doc in writes]}})
-            await self.db[collection].insert_many(writes)
         return conflicts
 
 
@@ -262,7 +245,8 @@ class CompanyStore:
 
 
 def _version_filter(doc: dict) -> dict:
-    return {"_id": doc["_id"], "version": doc["version"] - 1}
+    # The company too: a document of another company under the same `_id` is never replaced.
+    return {"_id": doc["_id"], "version": doc["version"] - 1, "companyId": doc.get("companyId")}
 
 
 def _versioned_replace(doc: dict) -> ReplaceOne:
@@ -274,59 +258,3 @@ def _duplicate_errors(error: BulkWriteError) -> list[dict]:
     if any(e["code"] != DUPLICATE_KEY for e in errors):
         raise StoreUnavailable("a bulk write failed") from error
     return errors
-
-
-# The embedded store. mongomock scans every document for every query, even by `_id`, and
-# re-checks every TTL-indexed document on every read and insert: collection went
-# quadratic (326 hits/s at 100,000 hits). These two changes keep its answers and give it
-# what a server has: an `_id` index, and a TTL monitor that runs now and then (a server's
-# runs every 60 s; reads here check expiry themselves).
-TTL_SWEEP_SECONDS = 1.0
-_mongomock_indexed = False
-
-
-def _index_mongomock() -> None:
-    global _mongomock_indexed
-    if _mongomock_indexed:
-        return
-    from mongomock.collection import Collection
-    from mongomock.filtering import filter_applies
-    from mongomock.store import CollectionStore
-
-    scan = Collection._iter_documents
-    sweep = CollectionStore._remove_expired_documents
-
-    def iter_documents(collection, query):
-        ids = _ids_named(query)
-        if ids is None:
-            return scan(collection, query)
-        collection._store._remove_expired_documents()
-        docs = collection._store._documents
-        rest = {k: v for k, v in query.items() if k != "_id"}  # the `_id` part holds by construction
-        return (docs[i] for i in ids if i in docs and filter_applies(rest, docs[i]))
-
-    def remove_expired_documents(store):
-        now = time.monotonic()
-        if now - getattr(store, "_last_sweep", -TTL_SWEEP_SECONDS) >= TTL_SWEEP_SECONDS:
-            store._last_sweep = now
-            sweep(store)
-
-    Collection._iter_documents = iter_documents
-    CollectionStore._remove_expired_documents = remove_expired_documents
-    _mongomock_indexed = True
-
-
-def _ids_named(query) -> list | None:
-    """The `_id`s a query is limited to (one value or an `$in` list of them), or None."""
-    if not isinstance(query, dict) or "_id" not in query:
-        return None
-    wanted = query["_id"]
-    if isinstance(wanted, dict):
-        if list(wanted) != ["$in"]:
-            return None
-        wanted = wanted["$in"]
-    else:
-        wanted = [wanted]
-    if not all(type(i) in (str, int) for i in wanted):
-        return None
-    return list(dict.fromkeys(wanted))

@@ -1,0 +1,122 @@
+"""The embedded store: mongomock-motor, made fit to serve a server that runs at once.
+
+mongomock keeps documents in memory and answers like MongoDB, but slowly in ways that
+grow with the data: it scans every document for every query, even by `_id`, and
+re-checks every TTL-indexed document on every read and insert, so hit collection went
+quadratic (326 hits/s at 100,000 hits). This module replaces those two paths with what
+a server has, keeping mongomock's answers: an `_id` index, and a TTL monitor that runs
+now and then (a server's runs every 60 s; reads check expiry themselves anyway).
+
+It also holds the embedded-only write path for versioned replaces: mongomock cannot take
+today's pymongo bulk operations (they pass a `sort` argument it does not know).
+
+The speed-ups patch private internals of the pinned mongomock and mongomock-motor
+versions (pyproject.toml), so `client()` checks that they are there and fails with a
+clear message at start-up if they are not.
+"""
+
+import time
+
+MONGOMOCK_VERSION = "4.3.0"
+TTL_SWEEP_SECONDS = 1.0
+_patched = False
+
+
+class EmbeddedStoreUnsupported(RuntimeError):
+    """The installed mongomock lacks the internals the embedded store patches."""
+
+
+def client():
+    """A fresh in-memory client, with mongomock's slow paths replaced."""
+    from mongomock_motor import AsyncMongoMockClient
+
+    _patch_mongomock()
+    return AsyncMongoMockClient(tz_aware=True)
+
+
+def _patch_mongomock() -> None:
+    global _patched
+    if _patched:
+        return
+    from mongomock.collection import Collection
+    from mongomock.filtering import filter_applies
+    from mongomock.store import CollectionStore
+
+    _check_internals(Collection, CollectionStore)
+    scan = Collection._iter_documents
+    sweep = CollectionStore._remove_expired_documents
+
+    def iter_documents(collection, query):
+        ids = ids_named(query)
+        if ids is None:
+            return scan(collection, query)
+        collection._store._remove_expired_documents()
+        docs = collection._store._documents
+        rest = {k: v for k, v in query.items() if k != "_id"}  # the `_id` part holds by construction
+        return (docs[i] for i in ids if i in docs and filter_applies(rest, docs[i]))
+
+    def remove_expired_documents(store):
+        now = time.monotonic()
+        if now - getattr(store, "_last_sweep", -TTL_SWEEP_SECONDS) >= TTL_SWEEP_SECONDS:
+            store._last_sweep = now
+            sweep(store)
+
+    Collection._iter_documents = iter_documents
+    CollectionStore._remove_expired_documents = remove_expired_documents
+    _patched = True
+
+
+def _check_internals(collection_class, store_class) -> None:
+    from importlib.metadata import version
+
+    missing = [
+        name
+        for owner, name in [(collection_class, "_iter_documents"), (store_class, "_remove_expired_documents")]
+        if not callable(getattr(owner, name, None))
+    ]
+    if "_documents" not in vars(store_class("probe")):
+        missing.append("_documents")
+    if missing:
+        raise EmbeddedStoreUnsupported(
+            f"The embedded store needs mongomock {MONGOMOCK_VERSION}, whose internals it speeds up; "
+            f"mongomock {version('mongomock')} lacks {', '.join(missing)}. "
+            "Reinstall the project's pinned dependencies (pip install -e .) or set MONGODB_URI."
+        )
+
+
+def ids_named(query) -> list | None:
+    """The `_id`s a query is limited to (one value or an `$in` list of them), or None."""
+    if not isinstance(query, dict) or "_id" not in query:
+        return None
+    wanted = query["_id"]
+    if isinstance(wanted, dict):
+        if list(wanted) != ["$in"]:
+            return None
+        wanted = wanted["$in"]
+    else:
+        wanted = [wanted]
+    if not all(type(i) in (str, int) for i in wanted):
+        return None
+    return list(dict.fromkeys(wanted))
+
+
+async def replace_versioned(collection, docs: list[dict]) -> set:
+    """Write each doc whose stored copy is still the version it was read at (and of the
+    same company); return the ids of the others. Versions are checked in one read and the
+    documents swapped in one delete and one insert, instead of a deep copy and an update
+    pass per replace. Nothing runs in between: mongomock's calls never yield."""
+    wanted = {doc["_id"]: doc for doc in docs}
+    stored = await collection.find({"_id": {"$in": list(wanted)}}, {"version": 1, "companyId": 1}).to_list(None)
+    held = {doc["_id"]: doc for doc in stored}
+    conflicts = {i for i, doc in wanted.items() if i in held and not _same_line(held[i], doc)}
+    conflicts |= {i for i, doc in wanted.items() if i not in held and doc["version"] != 1}
+    writes = [doc for doc in docs if doc["_id"] not in conflicts]
+    if writes:
+        await collection.delete_many({"_id": {"$in": [doc["_id"] for doc in writes]}})
+        await collection.insert_many(writes)
+    return conflicts
+
+
+def _same_line(stored: dict, doc: dict) -> bool:
+    """Whether `doc` is the next version of `stored`, by the same company."""
+    return stored["version"] == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId")
