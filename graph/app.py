@@ -56,5 +56,8 @@ def create_app(store: Store, on_startup=None) -> Starlette:
 async def store_unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
     """The store failed before GraphQL could answer (reading the caller's key): say so in GraphQL's shape."""
     log.error("the store does not answer (%s)", error)
-    body = {"data": None, "errors": [{"message": "The store does not answer; try again shortly.", "extensions": {"code": "STORE_UNAVAILABLE"}}]}
+    body = {
+        "data": None,
+        "errors": [{"message": "The store does not answer; try again shortly.", "extensions": {"code": "STORE_UNAVAILABLE"}}],
+    }
     return JSONResponse(body, status_code=503)

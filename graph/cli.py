@@ -69,7 +69,7 @@ def _serve(args) -> int:
     async def seed_demo() -> None:
         company_id, key = await demo.seed(store)
         print(f"Demo company {company_id}, report suite '{demo.DEMO_RSID}'.", flush=True)
-        print(f"Paste into GraphiQL's headers: {{\"Authorization\": \"Bearer {key}\"}}", flush=True)
+        print(f'Paste into GraphiQL\'s headers: {{"Authorization": "Bearer {key}"}}', flush=True)
 
     app = create_app(store, on_startup=seed_demo if args.demo else None)
     uvicorn.run(app, host=args.host, port=args.port)

@@ -42,9 +42,7 @@ def _hit_input() -> type:
     """HitInput: one optional field per named dimension and metric of the field catalogue."""
     annotations: dict[str, object] = {"visitorId": str, "timestamp": str}
     namespace: dict[str, object] = {
-        "visitorId": strawberry.field(
-            description=f"At most {fields.MAX_ID_BYTES} bytes; placeholders such as '0' or 'NULL' are refused."
-        ),
+        "visitorId": strawberry.field(description=f"At most {fields.MAX_ID_BYTES} bytes; placeholders such as '0' or 'NULL' are refused."),
         "timestamp": strawberry.field(description="ISO-8601 with a UTC offset, e.g. 2026-03-02T10:05:00-05:00."),
     }
     for f in fields.HIT_FIELDS:

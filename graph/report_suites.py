@@ -9,8 +9,8 @@ from strawberry import relay
 from graph.context import Info
 from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
-from graph.visitors import Transaction, TransactionStatus, Visitor
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
+from graph.visitors import Transaction, TransactionStatus, Visitor
 from models import fields
 from models import report_suites as model
 from resolvers import data_sources, report_suites, visitors
@@ -69,9 +69,7 @@ class ReportSuite(relay.Node):
         return EvarSetting.from_model(self.model.evar(number))
 
     @strawberry.field(description="The Web beacon first, then the offline data sources in creation order.")
-    async def data_sources(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[DataSource]:
+    async def data_sources(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[DataSource]:
         ctx = info.context
         items, more = await data_sources.page(ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first))
         return connection(items, more, lambda s: s.id, DataSource.from_model)
@@ -132,9 +130,7 @@ class ReportSuite(relay.Node):
 @strawberry.type
 class ReportSuiteQueries:
     @strawberry.field(description="The caller's company's report suites, ordered by rsid.")
-    async def report_suites(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[ReportSuite]:
+    async def report_suites(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[ReportSuite]:
         ctx = info.context
         items, more = await report_suites.page(ctx.store, ctx.caller, decode_cursor(after), page_size(first))
         return connection(items, more, lambda s: s.rsid, ReportSuite.from_model)

@@ -5,12 +5,12 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.relay.types import GlobalIDValueError
 from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.relay.types import GlobalIDValueError
 
 from graph.collection import CollectionMutations
-from graph.data_sources import DataSourceMutations
 from graph.context import Info
+from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
 from graph.extensions.max_list_length import MaxListLength
 from graph.extensions.max_query_cost import MaxQueryCost

@@ -8,9 +8,8 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
-from models import clock
+from models import clock, keys, profiles
 from models import hits as hit_model
-from models import keys, profiles
 from models import snapshots as snapshot_model
 from resolvers import visitors
 
@@ -118,8 +117,7 @@ class Visitor(relay.Node):
     @strawberry.field(description="Persisted values as of the visitor's last hit; expirations since then apply at the next hit.")
     def profile(self) -> list[ProfileValue]:
         return [
-            ProfileValue(dimension=k, value=p.value, set_at=p.set_at, visit_number=p.visit)
-            for k, p in sorted(self.model.values.items())
+            ProfileValue(dimension=k, value=p.value, set_at=p.set_at, visit_number=p.visit) for k, p in sorted(self.model.values.items())
         ]
 
     @strawberry.field(description="Newest first.")
@@ -129,9 +127,7 @@ class Visitor(relay.Node):
         return connection(items, more, lambda h: h.seq, Hit.from_model)
 
     @strawberry.field
-    async def transactions(
-        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
-    ) -> relay.Connection[Transaction]:
+    async def transactions(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Transaction]:
         ctx, state = info.context, self.model
         items, more = await visitors.page_transactions(
             ctx.store, ctx.caller, state.rsid, decode_cursor(after), page_size(first), visitor_id=state.visitor_id

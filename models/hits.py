@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from models.keys import hit_key
 from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
+from models.keys import hit_key
 from models.problems import Problem
 from models.text import check_text
 
@@ -85,7 +85,7 @@ def _at_most(limit: int, where: str, problems: list[Problem]) -> list[Problem]:
     if len(problems) <= limit:
         return problems
     more = Problem(where, "MORE_PROBLEMS", f"... and {len(problems) - limit} more problems with this hit.")
-    return problems[:limit] + [more]
+    return [*problems[:limit], more]
 
 
 def check_id(where: str, name: str, value: str) -> list[Problem]:

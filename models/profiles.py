@@ -6,8 +6,8 @@ so reports and offline rows never replay history.
 """
 
 from dataclasses import dataclass, field, replace
-from typing import TypeGuard
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
 from models import fields
 from models.fields import Persistence
@@ -109,7 +109,7 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
         first_seen=state.first_seen or hit.at,
         last_seen=hit.at,
         values=values,
-        recent=dict(list(state.recent.items())[-(RECENT_HITS - 1) :] + [(hit.digest, seq)]),
+        recent=dict([*list(state.recent.items())[-(RECENT_HITS - 1) :], (hit.digest, seq)]),
     )
     in_force = {k: p.value for k, p in values.items()} | hit_only
     return after, AppliedHit(hit, seq, visit, in_force)

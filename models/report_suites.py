@@ -96,8 +96,7 @@ class ReportSuite:
                 "changedBy": self.recording.changed_by,
             },
             "evars": {
-                str(n): {"expiration": s.expiration.value, "days": s.days, "allocation": s.allocation.value}
-                for n, s in self.evars.items()
+                str(n): {"expiration": s.expiration.value, "days": s.days, "allocation": s.allocation.value} for n, s in self.evars.items()
             },
             "version": self.version,
         }

@@ -151,9 +151,7 @@ class Store:
         return await cursor.to_list(None)
 
     @_answering
-    async def find_page(
-        self, collection: str, query: dict, key: str, descending: bool, after, limit: int
-    ) -> tuple[list[dict], bool]:
+    async def find_page(self, collection: str, query: dict, key: str, descending: bool, after, limit: int) -> tuple[list[dict], bool]:
         """A keyset page ordered on the unique-within-query field `key`, and whether more follow."""
         if after is not None:
             query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}

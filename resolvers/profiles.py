@@ -27,7 +27,7 @@ async def states_as_of(
     states = await _stored_states(scope, suite.rsid, list(dict.fromkeys(v for v, _ in wanted)))
     pairs = list(dict.fromkeys(wanted))
     history = [(v, at) for v, at in pairs if v in states and needs_history(states[v], at)]
-    last_hits = dict(zip(history, await asyncio.gather(*(_last_hit(scope, suite.rsid, v, at) for v, at in history))))
+    last_hits = dict(zip(history, await asyncio.gather(*(_last_hit(scope, suite.rsid, v, at) for v, at in history)), strict=False))
     return {(v, at): values_as_of(suite, states[v], at, last_hits.get((v, at))) if v in states else None for v, at in pairs}
 
 

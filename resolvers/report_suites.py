@@ -45,9 +45,7 @@ async def create(db: Store, caller: Caller | None, rsid: str, name: str, **setti
     return suite
 
 
-async def update(
-    db: Store, caller: Caller | None, rsid: str, evars: list[EvarSetting] | None = None, **settings
-) -> ReportSuite:
+async def update(db: Store, caller: Caller | None, rsid: str, evars: list[EvarSetting] | None = None, **settings) -> ReportSuite:
     require(caller, Role.ADMIN)
     problems = check_settings(**settings)
     seen: set[int] = set()

@@ -37,9 +37,7 @@ async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str 
     return [VisitorState.from_doc(doc) for doc in docs], more
 
 
-async def page_hits(
-    db: Store, caller: Caller | None, visitor: VisitorState, after: int | None, first: int
-) -> tuple[list[StoredHit], bool]:
+async def page_hits(db: Store, caller: Caller | None, visitor: VisitorState, after: int | None, first: int) -> tuple[list[StoredHit], bool]:
     """A visitor's hits, newest first, up to the latest its state counts."""
     query = {"rsid": visitor.rsid, "visitorId": visitor.visitor_id, "seq": {"$lte": visitor.seq}}
     docs, more = await _reader(db, caller).find_page(store.HITS, query, "seq", True, after, first)

@@ -133,7 +133,7 @@ async def test_without_a_key_every_operation_is_unauthenticated(store, execute, 
     operations = [
         (VIEWER, {}),
         (LIST_SUITES, {}),
-        ("query { reportSuite(rsid: \"any\") { name } }", {}),
+        ('query { reportSuite(rsid: "any") { name } }', {}),
         (CREATE_SUITE, {"input": {"rsid": "site", "name": "Site"}}),
         (UPDATE_SUITE, {"input": {"rsid": "site", "name": "Site"}}),
         (SET_RECORDING, {"input": {"rsid": "site", "enabled": True}}),

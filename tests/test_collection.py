@@ -10,9 +10,9 @@ import pytest
 from models import clock
 from models import store as collections
 from models.hits import HitIn
+from models.snapshots import TransactionIdResult
 from models.store import StoreUnavailable
 from resolvers import collection, report_suites, visitors
-from models.snapshots import TransactionIdResult
 from tests.conftest import make_company
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -168,11 +168,15 @@ async def test_a_snapshot_past_its_window_is_expired_before_the_ttl_monitor_remo
     monkeypatch.setattr(clock, "now", lambda: moment(90, "12:00"))  # hours past its 90 days
 
     assert (await transaction(execute, company, "t-3"))["status"] == "EXPIRED"
-    unlinked = await execute("{ reportSuite(rsid: \"furniture\") { transactions(status: UNLINKED) { edges { node { transactionId } } } } }", company.reader)
+    unlinked = await execute(
+        '{ reportSuite(rsid: "furniture") { transactions(status: UNLINKED) { edges { node { transactionId } } } } }', company.reader
+    )
     assert unlinked.data["reportSuite"]["transactions"]["edges"] == []
 
     # The id is free again: a new occurrence records a fresh snapshot in place of the expired one.
-    payload = await collect({"visitorId": "v-7", "timestamp": at(90, "11:00"), "evars": [{"number": 1, "value": "new"}], "transactionId": "t-3"})
+    payload = await collect(
+        {"visitorId": "v-7", "timestamp": at(90, "11:00"), "evars": [{"number": 1, "value": "new"}], "transactionId": "t-3"}
+    )
     assert payload["outcomes"][0]["transactionIds"][0]["result"] == "SNAPSHOT_MADE"
     renewed = await transaction(execute, company, "t-3")
     assert (renewed["status"], renewed["visitor"], values(renewed["snapshot"])) == ("UNLINKED", {"visitorId": "v-7"}, {"evar1": "new"})
@@ -388,7 +392,11 @@ async def test_the_same_hit_twice_in_a_call_sent_again_gets_the_same_answers(any
     def answers(result):
         return [(o.visit_number, o.transaction_ids) for o in result.outcomes]
 
-    assert answers(again) == answers(first) == [(1, [("t-9", TransactionIdResult.SNAPSHOT_MADE)]), (1, [("t-9", TransactionIdResult.ALREADY_RECORDED)])]
+    assert (
+        answers(again)
+        == answers(first)
+        == [(1, [("t-9", TransactionIdResult.SNAPSHOT_MADE)]), (1, [("t-9", TransactionIdResult.ALREADY_RECORDED)])]
+    )
     assert first.outcomes[1].already_collected and (await stored_counts(any_store))[:2] == (1, 1)
 
 
@@ -411,7 +419,9 @@ async def test_the_same_call_sent_twice_at_once_counts_each_hit_once(any_store, 
 
     assert all(o.collected for r in results for o in r.outcomes)
     assert sorted(sum(o.already_collected for o in r.outcomes) for r in results) == [0, 3, 3]
-    listed, _ = await visitors.page_hits(any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10)
+    listed, _ = await visitors.page_hits(
+        any_store, company.reader, await visitors.get_visitor(any_store, company.reader, "race", "v"), None, 10
+    )
     assert [h.seq for h in listed] == [3, 2, 1]
     assert await stored_counts(any_store) == (3, 3, 1)
 

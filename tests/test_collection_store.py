@@ -9,10 +9,9 @@ from models import clock
 from models import store as collections
 from models.hits import HitIn
 from models.profiles import VisitorState
-from models.snapshots import Snapshot, TransactionStatus
+from models.snapshots import Snapshot, TransactionIdResult, TransactionStatus
 from models.store import DuplicateKey
 from resolvers import collection, report_suites, visitors
-from models.snapshots import TransactionIdResult
 from tests.conftest import make_company
 
 # In the real calendar's recent past: the TTL index removes snapshots past their expiry by
@@ -51,21 +50,35 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
         RSID,
         [
             HitIn("cust-42", moment(1, "03:00").isoformat(), evars=((1, "search"), (2, "fibre-500")), dimensions={"trackingCode": "tv"}),
-            HitIn("cust-42", moment(1, "03:10").isoformat(), evars=((2, "fibre-1000"),), events=(("event1", 1.0), ("revenue", 49.5)), transaction_id="call_1,lead_1"),
+            HitIn(
+                "cust-42",
+                moment(1, "03:10").isoformat(),
+                evars=((2, "fibre-1000"),),
+                events=(("event1", 1.0), ("revenue", 49.5)),
+                transaction_id="call_1,lead_1",
+            ),
             HitIn("cust-7", moment(1, "15:00").isoformat(), dimensions={"pageName": "home"}),
         ],
     )
 
     assert [o.problems for o in result.outcomes] == [[], [], []]
     assert [o.visit_number for o in result.outcomes] == [1, 1, 1]
-    assert result.outcomes[1].transaction_ids == [("call_1", TransactionIdResult.SNAPSHOT_MADE), ("lead_1", TransactionIdResult.SNAPSHOT_MADE)]
+    assert result.outcomes[1].transaction_ids == [
+        ("call_1", TransactionIdResult.SNAPSHOT_MADE),
+        ("lead_1", TransactionIdResult.SNAPSHOT_MADE),
+    ]
 
     # visitors
     docs = {d["visitorId"]: d for d in await any_store.find_many(collections.VISITORS, {})}
     assert sorted(docs) == ["cust-42", "cust-7"]
     doc = docs["cust-42"]
     assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], doc["unwritten"]) == (
-        f"{RSID}|cust-42", RSID, acme.id, 2, 1, [],
+        f"{RSID}|cust-42",
+        RSID,
+        acme.id,
+        2,
+        1,
+        [],
     )
     assert aware(doc["firstSeen"]) and aware(doc["lastSeen"]) and aware(doc["values"]["evar2"]["setAt"])
     assert (doc["firstSeen"], doc["lastSeen"]) == (moment(1, "03:00"), moment(1, "03:10"))
@@ -78,7 +91,9 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     }
 
     # hits, newest first; their day is the suite's (New York), fixed when written
-    hits, more = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10)
+    hits, more = await visitors.page_hits(
+        any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10
+    )
     assert more is False
     assert [(h.id, h.seq, h.at, h.local_day, h.visit_number) for h in hits] == [
         (f"{RSID}|cust-42|2", 2, moment(1, "03:10"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
@@ -88,7 +103,9 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     assert hits[0].values == {"evar1": "search", "evar2": "fibre-1000", "trackingCode": "tv"}
     assert hits[0].events == {"event1": 1.0, "revenue": 49.5}
     assert hits[0].transaction_id == "call_1,lead_1"
-    other, _ = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-7"), None, 10)
+    other, _ = await visitors.page_hits(
+        any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-7"), None, 10
+    )
     assert [(h.local_day, h.values) for h in other] == [((DAY_ZERO + timedelta(days=1)).date().isoformat(), {"pageName": "home"})]
 
     # snapshots: one per id, of the same state, tied to the hit that made them
@@ -97,7 +114,12 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     for transaction_id in ("call_1", "lead_1"):
         snapshot = await visitors.get_transaction(any_store, acme.reader, RSID, transaction_id)
         assert isinstance(snapshot, Snapshot)
-        assert (snapshot.visitor_id, snapshot.hit_id, snapshot.visit_number, snapshot.company_id) == ("cust-42", f"{RSID}|cust-42|2", 1, acme.id)
+        assert (snapshot.visitor_id, snapshot.hit_id, snapshot.visit_number, snapshot.company_id) == (
+            "cust-42",
+            f"{RSID}|cust-42|2",
+            1,
+            acme.id,
+        )
         assert snapshot.values == {"evar1": "search", "evar2": "fibre-1000", "trackingCode": "tv"}
         assert aware(snapshot.recorded_at) and aware(snapshot.expires_at)
         assert snapshot.recorded_at == moment(1, "03:10")
@@ -135,13 +157,17 @@ async def test_a_second_call_continues_the_visitor_and_a_taken_id_makes_no_secon
 
     state = await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42")
     assert (state.seq, state.visit_count, state.unwritten, state.last_seen) == (3, 2, (), moment(1, "11:00"))
-    hits, _ = await visitors.page_hits(any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10)
+    hits, _ = await visitors.page_hits(
+        any_store, acme.reader, await visitors.get_visitor(any_store, acme.reader, RSID, "cust-42"), None, 10
+    )
     assert [h.seq for h in hits] == [3, 2, 1]
     assert [h.transaction_id for h in hits] == [None, "t-2", "t-2"]  # collected as sent
 
 
 async def test_the_unique_index_refuses_a_second_snapshot_for_the_same_id(any_store, acme):
-    result = await collection.collect_hits(any_store, acme.uploader, RSID, [HitIn("cust-42", moment(1, "09:00").isoformat(), transaction_id="t-9")])
+    result = await collection.collect_hits(
+        any_store, acme.uploader, RSID, [HitIn("cust-42", moment(1, "09:00").isoformat(), transaction_id="t-9")]
+    )
     doc = result.snapshots[0].to_doc()
     assert doc["_id"] == f"{RSID}|t-9"  # the natural key is the unique _id
 
@@ -162,7 +188,9 @@ async def test_the_same_id_in_another_report_suite_is_its_own_snapshot(any_store
     await report_suites.set_recording(any_store, acme.admin, "shop", True)
 
     for rsid in (RSID, "shop"):
-        result = await collection.collect_hits(any_store, acme.uploader, rsid, [HitIn("cust-42", moment(1, "09:00").isoformat(), transaction_id="t-1")])
+        result = await collection.collect_hits(
+            any_store, acme.uploader, rsid, [HitIn("cust-42", moment(1, "09:00").isoformat(), transaction_id="t-1")]
+        )
         assert result.outcomes[0].transaction_ids == [("t-1", TransactionIdResult.SNAPSHOT_MADE)]
 
     assert sorted(d["rsid"] for d in await any_store.find_many(collections.SNAPSHOTS, {})) == ["shop", RSID]

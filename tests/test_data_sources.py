@@ -164,7 +164,12 @@ async def test_create_stores_the_source_with_its_catalogue_type(store, execute, 
 
     assert payload["userErrors"] == []
     source = payload["dataSource"]
-    assert (source["name"], source["rsid"], source["category"], source["type"]) == ("Leads to sales", RSID, "GENERIC", "GENERIC_TRANSACTION_ID")
+    assert (source["name"], source["rsid"], source["category"], source["type"]) == (
+        "Leads to sales",
+        RSID,
+        "GENERIC",
+        "GENERIC_TRANSACTION_ID",
+    )
     assert source["integration"] == "TRANSACTION_ID"
     assert (source["status"], source["builtIn"], source["stopOnErrors"]) == ("ACTIVE", False, False)
     assert source["dimensions"] == [
@@ -218,13 +223,15 @@ async def test_each_catalogue_type_gets_its_own_template(execute, company, suite
     headers = ["Evar 4", "Event 2"] + ([id_column] if id_column else [])
     assert source["templateFile"].splitlines() == [
         f"# {label} template file (ds_id: {ds_id})",
-        "\t".join(["#"] + friendly),
-        "\t".join(["Date"] + headers),
+        "\t".join(["#", *friendly]),
+        "\t".join(["Date", *headers]),
     ]
 
 
 async def test_headers_are_case_insensitive_and_stored_as_the_catalogue_spells_them(execute, company, suite):
-    input = summary_source(dimensions=columns(("evar 12", None), ("TRACKING CODE", None)), metrics=columns(("price", None), ("cart adds", None)))
+    input = summary_source(
+        dimensions=columns(("evar 12", None), ("TRACKING CODE", None)), metrics=columns(("price", None), ("cart adds", None))
+    )
 
     source = (await create(execute, company.admin, input))["dataSource"]
 
@@ -361,7 +368,10 @@ async def test_deactivate_keeps_the_source_listed_as_deactivated(store, execute,
 
     assert payload["userErrors"] == []
     assert payload["dataSource"]["status"] == "DEACTIVATED"
-    assert [(s["name"], s["status"]) for s in await listed(execute, company.reader)] == [("Web beacon", "ACTIVE"), ("Store sales", "DEACTIVATED")]
+    assert [(s["name"], s["status"]) for s in await listed(execute, company.reader)] == [
+        ("Web beacon", "ACTIVE"),
+        ("Store sales", "DEACTIVATED"),
+    ]
     (doc,) = await stored_sources(store)
     assert doc["status"] == "DEACTIVATED"
 

@@ -275,7 +275,7 @@ def test_a_timestamp_whose_utc_time_is_before_year_1_is_refused_not_raised():
 
 
 @pytest.mark.parametrize(
-    "fields, field",
+    ("fields", "field"),
     [
         ({"visitor_id": "v-\ud800"}, "hits.0.visitorId"),
         ({"evars": ((1, "red\udfff"),)}, "hits.0.evars"),

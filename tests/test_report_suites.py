@@ -191,9 +191,7 @@ async def test_every_invalid_argument_is_reported_at_once(store, execute, compan
         visitTimeoutMinutes=0, transactionIdWindowDays=1000,
     )  # fmt: skip
 
-    assert sorted(fields(payload)) == sorted(
-        ["rsid", "name", "timeZone", "currency", "visitTimeoutMinutes", "transactionIdWindowDays"]
-    )
+    assert sorted(fields(payload)) == sorted(["rsid", "name", "timeZone", "currency", "visitTimeoutMinutes", "transactionIdWindowDays"])
     assert await stored_suites(store) == []
 
 
@@ -327,7 +325,9 @@ async def test_an_evar_set_twice_in_one_change_is_refused(store, execute, compan
     await create(execute, company.admin, rsid="site", name="Site")
     before = await stored_suites(store)
 
-    payload = await update(execute, company.admin, rsid="site", evars=[{"number": 5, "expiration": "NEVER"}, {"number": 5, "expiration": "HIT"}])
+    payload = await update(
+        execute, company.admin, rsid="site", evars=[{"number": 5, "expiration": "NEVER"}, {"number": 5, "expiration": "HIT"}]
+    )
 
     assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("evars.1.number", "DUPLICATE")]
     assert await stored_suites(store) == before

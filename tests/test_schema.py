@@ -61,15 +61,15 @@ async def test_an_unexpected_error_is_logged_as_one_line_without_its_message(exe
 
 async def test_errors_the_client_caused_are_not_logged_as_unexpected(execute, company, caplog):
     with caplog.at_level(logging.ERROR, logger="offline_graph"):
-        await execute("query { reportSuite(rsid: \"nope\") { name } }", company.reader)
+        await execute('query { reportSuite(rsid: "nope") { name } }', company.reader)
         await execute("query($n: Int!) { reportSuites(first: $n) { edges { cursor } } }", company.reader, n="ten")
-        await execute("query { node(id: \"xyz\") { id } }", company.reader)
+        await execute('query { node(id: "xyz") { id } }', company.reader)
 
     assert [r for r in caplog.records if r.name == "offline_graph"] == []
 
 
 async def test_coded_errors_are_not_masked(execute, company):
-    result = await execute("query { reportSuite(rsid: \"nope\") { name } }", company.reader)
+    result = await execute('query { reportSuite(rsid: "nope") { name } }', company.reader)
 
     assert result.errors[0].extensions["code"] == "NOT_FOUND"
     assert "nope" in result.errors[0].message

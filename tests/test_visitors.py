@@ -317,7 +317,9 @@ async def test_a_visitors_hits_are_newest_first_with_the_values_in_force_and_eve
         [
             hit("v-1", 0, "10:00", pageName="home", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
             hit(
-                "v-1", 0, "10:05",
+                "v-1",
+                0,
+                "10:05",
                 pageName="lead-form",
                 evars=[{"number": 2, "value": "sofa"}],
                 events=[{"number": 1, "value": 1}],
@@ -412,7 +414,15 @@ async def test_a_transaction_reads_back_with_its_snapshot_visitor_and_window(exe
         company.uploader,
         [
             hit("v-1", 0, "10:00", pageName="home", trackingCode="spring-sale", evars=[{"number": 1, "value": "email"}]),
-            hit("v-1", 0, "10:05", pageName="lead-form", evars=[{"number": 2, "value": "sofa"}], events=[{"number": 1}], transactionId="lead_100"),
+            hit(
+                "v-1",
+                0,
+                "10:05",
+                pageName="lead-form",
+                evars=[{"number": 2, "value": "sofa"}],
+                events=[{"number": 1}],
+                transactionId="lead_100",
+            ),
         ],
     )
 
@@ -456,7 +466,9 @@ async def test_a_visitor_lists_only_its_own_transactions_by_id(execute, company,
     page = page["reportSuite"]["visitor"]["transactions"]
     assert [e["node"]["transactionId"] for e in page["edges"]] == ["call_9", "lead_0"]
     assert page["pageInfo"]["hasNextPage"] is True
-    rest = await query(execute, company.reader, VISITOR_TRANSACTIONS, rsid=RSID, visitorId="v-1", first=2, after=page["pageInfo"]["endCursor"])
+    rest = await query(
+        execute, company.reader, VISITOR_TRANSACTIONS, rsid=RSID, visitorId="v-1", first=2, after=page["pageInfo"]["endCursor"]
+    )
     assert [e["node"]["transactionId"] for e in rest["reportSuite"]["visitor"]["transactions"]["edges"]] == ["lead_2"]
 
 
@@ -594,7 +606,9 @@ async def test_a_hits_cursor_past_int64_is_invalid_not_a_crash(execute, company,
 async def test_times_are_kept_to_the_millisecond_so_order_is_judged_as_stored(execute, company, suite):
     base = moment(0, "10:00").astimezone(UTC)
     first = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": base.replace(microsecond=900).isoformat()}])
-    later_but_earlier = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": base.replace(microsecond=500).isoformat()}])
+    later_but_earlier = await collect(
+        execute, company.uploader, [{"visitorId": "v-1", "timestamp": base.replace(microsecond=500).isoformat()}]
+    )
 
     assert first["outcomes"][0]["collected"] and later_but_earlier["outcomes"][0]["collected"]  # both are 10:00:00.000
     millis = await collect(execute, company.uploader, [{"visitorId": "v-1", "timestamp": (base - timedelta(milliseconds=1)).isoformat()}])
