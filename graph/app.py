@@ -5,8 +5,9 @@ import logging
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from graph.context import Context
@@ -18,12 +19,12 @@ log = logging.getLogger("offline_graph")
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-class GraphQLView(GraphQL):
+class GraphQLView(GraphQL[Context, None]):
     def __init__(self, store: Store) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self.store = store
 
-    async def get_context(self, request: Request, response) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         caller = await api_keys.authenticate(self.store, request.headers.get("authorization"))
         return Context.build(self.store, caller)
 
@@ -53,7 +54,7 @@ def create_app(store: Store, on_startup=None) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers={StoreUnavailable: store_unavailable})
 
 
-async def store_unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
+async def store_unavailable(request: Request, error: Exception) -> JSONResponse:
     """The store failed before GraphQL could answer (reading the caller's key): say so in GraphQL's shape."""
     log.error("the store does not answer (%s)", error)
     body = {

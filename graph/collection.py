@@ -1,5 +1,7 @@
 """Online hit collection in the graph: the hit input, per-hit outcomes, the mutation."""
 
+from typing import Any
+
 import strawberry
 
 from graph.context import Info
@@ -24,7 +26,7 @@ class EventValueInput:
     value: float = 1
 
 
-def _to_model(hit) -> HitIn:
+def _to_model(hit: Any) -> HitIn:
     """The hit as the models take it: named dimensions and built-in metrics by catalogue key."""
     given = {f.key: getattr(hit, f.key) for f in fields.HIT_FIELDS}
     metrics = [(f.key, given[f.key]) for f in fields.HIT_METRICS if given[f.key] is not None]
@@ -55,7 +57,7 @@ def _hit_input() -> type:
     namespace["transactionId"] = strawberry.field(
         default=None, description=f"One to {MAX_IDS_PER_HIT} ids, comma separated, at most {fields.MAX_ID_BYTES} bytes in all."
     )
-    namespace |= {"__annotations__": annotations, "to_model": _to_model}
+    namespace["__annotations__"] = annotations
     description = "One online hit. An empty value sets nothing; a hit sent again is recognised by its visitor, time and content."
     return strawberry.input(type("HitInput", (), namespace), description=description)
 
@@ -66,7 +68,7 @@ HitInput = _hit_input()
 @strawberry.input
 class CollectHitsInput:
     rsid: str
-    hits: list[HitInput] = strawberry.field(description=f"At most {collection.MAX_HITS_PER_CALL:,}.")  # type: ignore[valid-type]  # built from the catalogue
+    hits: list[HitInput] = strawberry.field(description=f"At most {collection.MAX_HITS_PER_CALL:,}.")
 
 
 @strawberry.type
@@ -110,7 +112,7 @@ class CollectionMutations:
     @strawberry.mutation(description="Collect online hits. UPLOADER or ADMIN.")
     async def collect_hits(self, info: Info, input: CollectHitsInput) -> CollectHitsPayload:
         ctx = info.context
-        hits = [hit.to_model() for hit in input.hits]
+        hits = [_to_model(hit) for hit in input.hits]
         result, errors = await attempt(collection.collect_hits(ctx.store, ctx.caller, input.rsid, hits))
         outcomes = [HitOutcome.from_model(o) for o in result.outcomes] if result else []
         return CollectHitsPayload(

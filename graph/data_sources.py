@@ -44,7 +44,7 @@ class DataSource(relay.Node):
     @strawberry.field(description="Whether the report suite records Transaction IDs, as the data-sources manager shows it.")
     async def transaction_id_recording(self, info: Info) -> bool:
         suite = await info.context.report_suites.load(self.rsid)
-        return suite.recording.enabled
+        return suite is not None and suite.recording.enabled
 
     @classmethod
     def from_model(cls, source: model.DataSource) -> "DataSource":
@@ -132,7 +132,7 @@ class DataSourceMutations:
         ctx = info.context
         work = data_sources.create(
             ctx.store, ctx.caller, input.rsid, input.name, input.category, input.type,
-            _pairs(input.dimensions), _pairs(input.metrics), input.stop_on_errors,
+            _pairs(input.dimensions) or [], _pairs(input.metrics) or [], input.stop_on_errors,
         )  # fmt: skip
         return DataSourcePayload.of(*await attempt(work))
 

@@ -12,7 +12,7 @@ from models.problems import Rejected, invalid
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
-N = TypeVar("N")
+N = TypeVar("N", bound=relay.Node)
 M = TypeVar("M")
 
 
@@ -34,7 +34,7 @@ def decode_cursor(cursor: str | None, key_type: type = str) -> Any:
         key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, RecursionError):
         key = None
-    if type(key) is not key_type or (key_type is int and not 0 <= key < 2**63):  # int keys are BSON int64
+    if type(key) is not key_type or (isinstance(key, int) and not 0 <= key < 2**63):  # int keys are BSON int64
         raise Rejected(invalid("after", "after must be a cursor this API returned."))
     return key
 

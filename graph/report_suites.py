@@ -12,11 +12,11 @@ from graph.errors import UserError, attempt
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from graph.visitors import Transaction, TransactionStatus, Visitor
 from models import fields
-from models import report_suites as model
+from models import report_suites as suite_models
 from resolvers import data_sources, report_suites, visitors
 
-Expiration = strawberry.enum(model.Expiration, name="EvarExpiration")
-Allocation = strawberry.enum(model.Allocation, name="EvarAllocation")
+Expiration = strawberry.enum(suite_models.Expiration, name="EvarExpiration")
+Allocation = strawberry.enum(suite_models.Allocation, name="EvarAllocation")
 
 
 @strawberry.type
@@ -34,7 +34,7 @@ class EvarSetting:
     allocation: Allocation
 
     @classmethod
-    def from_model(cls, setting: model.EvarSetting) -> "EvarSetting":
+    def from_model(cls, setting: suite_models.EvarSetting) -> "EvarSetting":
         return cls(number=setting.number, expiration=setting.expiration, days=setting.days, allocation=setting.allocation)
 
 
@@ -52,7 +52,7 @@ class ReportSuite(relay.Node):
     )
     transaction_id_recording: TransactionIdRecording
     created_at: datetime
-    model: strawberry.Private[model.ReportSuite]
+    model: strawberry.Private[suite_models.ReportSuite]
 
     @strawberry.field(name="rsid", description="The report suite id.")
     def rsid_field(self) -> str:
@@ -105,7 +105,7 @@ class ReportSuite(relay.Node):
         return connection(items, more, lambda s: s.transaction_id, Transaction.from_model)
 
     @classmethod
-    def from_model(cls, suite: model.ReportSuite) -> "ReportSuite":
+    def from_model(cls, suite: suite_models.ReportSuite) -> "ReportSuite":
         recording = suite.recording
         return cls(
             rsid=suite.rsid,
@@ -153,9 +153,9 @@ class CreateReportSuiteInput:
 @strawberry.input
 class EvarSettingInput:
     number: int = strawberry.field(description="1 to 250.")
-    expiration: Expiration = model.Expiration.VISIT
+    expiration: Expiration = suite_models.Expiration.VISIT
     days: int | None = strawberry.field(default=None, description="With expiration DAYS only: 1 to 761.")
-    allocation: Allocation = model.Allocation.MOST_RECENT
+    allocation: Allocation = suite_models.Allocation.MOST_RECENT
 
 
 @strawberry.input
@@ -181,7 +181,7 @@ class ReportSuitePayload:
     user_errors: list[UserError]
 
     @classmethod
-    def of(cls, suite: model.ReportSuite | None, errors: list[UserError]) -> "ReportSuitePayload":
+    def of(cls, suite: suite_models.ReportSuite | None, errors: list[UserError]) -> "ReportSuitePayload":
         return cls(report_suite=ReportSuite.from_model(suite) if suite else None, user_errors=errors)
 
 
@@ -205,7 +205,7 @@ class ReportSuiteMutations:
     @strawberry.mutation(description="Change settings; what is not given stays. ADMIN.")
     async def update_report_suite(self, info: Info, input: UpdateReportSuiteInput) -> ReportSuitePayload:
         ctx = info.context
-        evars = [model.EvarSetting(e.number, e.expiration, e.days, e.allocation) for e in input.evars or []]
+        evars = [suite_models.EvarSetting(e.number, e.expiration, e.days, e.allocation) for e in input.evars or []]
         work = report_suites.update(ctx.store, ctx.caller, input.rsid, evars, name=input.name, **_settings(input))
         return ReportSuitePayload.of(*await attempt(work))
 

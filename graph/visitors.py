@@ -136,6 +136,7 @@ class Visitor(relay.Node):
 
     @classmethod
     def from_model(cls, state: profiles.VisitorState) -> "Visitor":
+        assert state.first_seen and state.last_seen, "a stored visitor has hits"
         return cls(
             node_id=state.id,
             visitor_id=state.visitor_id,

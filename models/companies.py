@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from models.keys import new_id
 
@@ -36,11 +37,11 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def new_company(name: str, now: datetime) -> dict:
+def new_company(name: str, now: datetime) -> dict[str, Any]:
     return {"_id": new_id(), "name": name, "createdAt": now}
 
 
-def new_api_key(company_id: str, role: Role, now: datetime) -> tuple[str, dict]:
+def new_api_key(company_id: str, role: Role, now: datetime) -> tuple[str, dict[str, Any]]:
     """A fresh key (shown once) and the document that stores only its hash."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     return key, {"_id": new_id(), "companyId": company_id, "role": role.value, "hash": hash_key(key), "createdAt": now}

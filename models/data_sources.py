@@ -1,8 +1,10 @@
 """Data sources: offline feeds attached to a report suite, and the template each one hands out."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from models.fields import DATE, TRANSACTION_ID, VISITOR_ID, Field, Kind, allowed_headers, by_header
 from models.problems import Problem, invalid
@@ -117,7 +119,7 @@ class DataSource:
         others = [c for c in self.dimensions if c not in linking]
         return others + list(self.metrics) + linking
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         return {
             "_id": self.id,
             "companyId": self.company_id,
@@ -133,7 +135,7 @@ class DataSource:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "DataSource":
+    def from_doc(cls, doc: dict[str, Any]) -> "DataSource":
         return cls(
             id=doc["_id"],
             company_id=doc["companyId"],
@@ -163,49 +165,50 @@ class ColumnCheck:
     problems: list[Problem] = field(default_factory=list)
 
 
-def check_columns(entry: TypeEntry, dimensions: list[tuple[str, str | None]], metrics: list[tuple[str, str | None]]) -> ColumnCheck:
+def check_columns(entry: TypeEntry, dimensions: Sequence[tuple[str, str | None]], metrics: Sequence[tuple[str, str | None]]) -> ColumnCheck:
     """Check (header, friendly name) pairs against the header catalogue and the type."""
     if len(dimensions) + len(metrics) > MAX_COLUMNS:
-        given = len(dimensions) + len(metrics)
-        return ColumnCheck(problems=[Problem("dimensions", "TOO_MANY", f"a data source has at most {MAX_COLUMNS} columns, not {given}.")])
+        count = len(dimensions) + len(metrics)
+        return ColumnCheck(problems=[Problem("dimensions", "TOO_MANY", f"a data source has at most {MAX_COLUMNS} columns, not {count}.")])
     check = ColumnCheck()
     seen: set[str] = set()
-    for field_name, kind, given, into in [
+    given_columns: list[tuple[str, Kind, Sequence[tuple[str, str | None]], list[Column]]] = [
         ("dimensions", Kind.DIMENSION, dimensions, check.dimensions),
         ("metrics", Kind.METRIC, metrics, check.metrics),
-    ]:
+    ]
+    for field_name, kind, given, into in given_columns:
         for index, (text, friendly) in enumerate(given):
-            column, problem = _check_column(f"{field_name}.{index}", kind, text, friendly, seen)
-            if problem:
-                check.problems.append(problem)
+            checked = _check_column(f"{field_name}.{index}", kind, text, friendly, seen)
+            if isinstance(checked, Problem):
+                check.problems.append(checked)
             else:
-                into.append(column)
-                seen.add(column.header)
+                into.append(checked)
+                seen.add(checked.header)
     check.problems += _check_shape(entry, check, seen)
     return check
 
 
-def _check_column(where: str, kind: Kind, text: str, friendly: str | None, seen: set[str]) -> tuple[Column | None, Problem | None]:
+def _check_column(where: str, kind: Kind, text: str, friendly: str | None, seen: set[str]) -> Column | Problem:
     found = by_header(text)
     if found is None or found.header is None:
         message = f"'{text}' is not a known {kind.value.lower()} header; headers keep their spaces. Allowed: {allowed_headers(kind)}."
-        return None, Problem(f"{where}.header", "UNKNOWN_HEADER", message)
+        return Problem(f"{where}.header", "UNKNOWN_HEADER", message)
     if found.kind is not kind:
-        return None, invalid(f"{where}.header", f"'{found.header}' is a {found.kind.value.lower()}, not a {kind.value.lower()}.")
+        return invalid(f"{where}.header", f"'{found.header}' is a {found.kind.value.lower()}, not a {kind.value.lower()}.")
     if found.header in seen:
-        return None, invalid(f"{where}.header", f"'{found.header}' is listed twice.")
+        return invalid(f"{where}.header", f"'{found.header}' is listed twice.")
     name = found.header if friendly is None else friendly
     problems = check_name(f"{where}.friendlyName", name)
     if problems:
-        return None, problems[0]
-    return Column(found.header, name.strip()), None
+        return problems[0]
+    return Column(found.header, name.strip())
 
 
 def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> list[Problem]:
     problems = []
-    if not check.dimensions and not any(p.field.startswith("dimensions") for p in check.problems):
+    if not check.dimensions and not any((p.field or "").startswith("dimensions") for p in check.problems):
         problems.append(invalid("dimensions", "a data source needs at least one dimension column."))
-    if not check.metrics and not any(p.field.startswith("metrics") for p in check.problems):
+    if not check.metrics and not any((p.field or "").startswith("metrics") for p in check.problems):
         problems.append(invalid("metrics", "a data source needs at least one metric column."))
     for id_header in (TRANSACTION_ID, VISITOR_ID):
         if id_header is entry.id_header and id_header.header not in headers:
@@ -215,5 +218,5 @@ def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> lis
     return problems
 
 
-def _column_doc(column: Column) -> dict:
+def _column_doc(column: Column) -> dict[str, Any]:
     return {"header": column.header, "friendlyName": column.friendly_name}

@@ -16,6 +16,7 @@ clear message at start-up if they are not.
 """
 
 import time
+from typing import Any
 
 MONGOMOCK_VERSION = "4.3.0"
 TTL_SWEEP_SECONDS = 1.0
@@ -26,7 +27,7 @@ class EmbeddedStoreUnsupported(RuntimeError):
     """The installed mongomock lacks the internals the embedded store patches."""
 
 
-def client():
+def client() -> Any:
     """A fresh in-memory client, with mongomock's slow paths replaced."""
     from mongomock_motor import AsyncMongoMockClient
 
@@ -46,7 +47,7 @@ def _patch_mongomock() -> None:
     scan = Collection._iter_documents
     sweep = CollectionStore._remove_expired_documents
 
-    def iter_documents(collection, query):
+    def iter_documents(collection: Any, query: Any) -> Any:
         ids = ids_named(query)
         if ids is None:
             return scan(collection, query)
@@ -55,18 +56,18 @@ def _patch_mongomock() -> None:
         rest = {k: v for k, v in query.items() if k != "_id"}  # the `_id` part holds by construction
         return (docs[i] for i in ids if i in docs and filter_applies(rest, docs[i]))
 
-    def remove_expired_documents(store):
+    def remove_expired_documents(store: Any) -> None:
         now = time.monotonic()
         if now - getattr(store, "_last_sweep", -TTL_SWEEP_SECONDS) >= TTL_SWEEP_SECONDS:
             store._last_sweep = now
             sweep(store)
 
-    Collection._iter_documents = iter_documents
-    CollectionStore._remove_expired_documents = remove_expired_documents
+    Collection._iter_documents = iter_documents  # type: ignore[method-assign]  # the patch itself
+    CollectionStore._remove_expired_documents = remove_expired_documents  # type: ignore[method-assign]  # the patch itself
     _patched = True
 
 
-def _check_internals(collection_class, store_class) -> None:
+def _check_internals(collection_class: Any, store_class: Any) -> None:
     from importlib.metadata import version
 
     missing = [
@@ -84,7 +85,7 @@ def _check_internals(collection_class, store_class) -> None:
         )
 
 
-def ids_named(query) -> list | None:
+def ids_named(query: Any) -> list[str | int] | None:
     """The `_id`s a query is limited to (one value or an `$in` list of them), or None."""
     if not isinstance(query, dict) or "_id" not in query:
         return None
@@ -100,7 +101,7 @@ def ids_named(query) -> list | None:
     return list(dict.fromkeys(wanted))
 
 
-async def replace_versioned(collection, docs: list[dict]) -> set:
+async def replace_versioned(collection: Any, docs: list[dict[str, Any]]) -> set[Any]:
     """Write each doc whose stored copy is still the version it was read at (and of the
     same company); return the ids of the others. Versions are checked in one read and the
     documents swapped in one delete and one insert, instead of a deep copy and an update
@@ -117,6 +118,6 @@ async def replace_versioned(collection, docs: list[dict]) -> set:
     return conflicts
 
 
-def _same_line(stored: dict, doc: dict) -> bool:
+def _same_line(stored: dict[str, Any], doc: dict[str, Any]) -> bool:
     """Whether `doc` is the next version of `stored`, by the same company."""
     return stored["version"] == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId")

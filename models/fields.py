@@ -107,14 +107,6 @@ def field(key: str) -> Field | None:
     return _numbered(*numbered.groups()) if numbered else None
 
 
-def evar(number: int) -> Field:
-    return _numbered("evar", str(number))
-
-
-def event(number: int) -> Field:
-    return _numbered("event", str(number))
-
-
 def by_header(text: str) -> Field | None:
     """The field an upload header names, matched case-insensitively with its spaces, or None."""
     lower = text.strip().lower()

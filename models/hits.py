@@ -5,8 +5,10 @@ import json
 import math
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
 from models.keys import hit_key
@@ -64,7 +66,7 @@ def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None,
     problems += _check_events(where, hit.events)
     ids, id_problems = split_transaction_ids(f"{where}.transactionId", hit.transaction_id)
     problems += id_problems
-    if problems:
+    if problems or at is None:
         return None, _at_most(MAX_PROBLEMS_PER_HIT, where, problems)
     # An empty value sets nothing, as in the suites' own collection.
     values = {k: v for k, v in ({f"evar{n}": v for n, v in hit.evars} | hit.dimensions).items() if v}
@@ -143,7 +145,7 @@ def _check_values(where: str, hit: HitIn) -> list[Problem]:
     return problems
 
 
-def _repeated(items) -> list:
+def _repeated(items: Iterable[Any]) -> list[Any]:
     return sorted(item for item, count in Counter(items).items() if count > 1)
 
 
@@ -202,7 +204,7 @@ class StoredHit:
         """`hit` as this stored copy of it was applied (for a hit sent again)."""
         return AppliedHit(hit, self.seq, self.visit_number, self.values)
 
-    def to_doc(self, company_id: str) -> dict:
+    def to_doc(self, company_id: str) -> dict[str, Any]:
         return {
             "_id": self.id,
             "rsid": self.rsid,
@@ -219,7 +221,7 @@ class StoredHit:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "StoredHit":
+    def from_doc(cls, doc: dict[str, Any]) -> "StoredHit":
         return cls(
             id=doc["_id"],
             rsid=doc["rsid"],

@@ -1,6 +1,7 @@
 """Expected failures: what was wrong, where, and a stable code for clients."""
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Rejected(Exception):
         self.problems = problems
 
     @property
-    def extensions(self) -> dict:
+    def extensions(self) -> dict[str, Any]:
         first = self.problems[0]
         return {"code": first.code, "field": first.field}
 

@@ -7,7 +7,7 @@ so reports and offline rows never replay history.
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from models import fields
 from models.fields import Persistence
@@ -44,7 +44,7 @@ class VisitorState:
     last_seen: datetime | None = None
     values: dict[str, Persisted] = field(default_factory=dict)
     recent: dict[str, int] = field(default_factory=dict)  # digest -> seq of the latest hits applied, oldest first
-    unwritten: tuple[dict, ...] = ()  # hit documents this state counts that may not be stored yet
+    unwritten: tuple[dict[str, Any], ...] = ()  # hit documents this state counts that may not be stored yet
     version: int = 0  # 0: not stored yet
 
     @property
@@ -55,7 +55,7 @@ class VisitorState:
         """The seq of a recent hit with this digest: the hit was applied already."""
         return self.recent.get(digest)
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         return {
             "_id": self.id,
             "rsid": self.rsid,
@@ -72,7 +72,7 @@ class VisitorState:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "VisitorState":
+    def from_doc(cls, doc: dict[str, Any]) -> "VisitorState":
         return cls(
             rsid=doc["rsid"],
             company_id=doc["companyId"],
@@ -120,7 +120,7 @@ def values_as_of(suite: ReportSuite, state: VisitorState, at: datetime, last_hit
     before `at` (`last_hit`; needed only when `needs_history`), as the visitor-ID
     integration credits them. Expirations that would come after that hit are not applied,
     as for snapshots; values that belong to their hit alone do not carry past it."""
-    if state.last_seen is None or at < state.first_seen:
+    if state.first_seen is None or state.last_seen is None or at < state.first_seen:
         return {}
     if at >= state.last_seen:
         return {k: p.value for k, p in state.values.items()}
@@ -154,6 +154,6 @@ def _still_valid(setting: EvarSetting | None, persisted: Persisted, at: datetime
         return False
     if setting.expiration is Expiration.VISIT:
         return persisted.visit == visit
-    if setting.expiration is Expiration.DAYS:
+    if setting.expiration is Expiration.DAYS and setting.days is not None:
         return at < persisted.set_at + timedelta(days=setting.days)
     return True

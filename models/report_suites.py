@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from models.currencies import CURRENCIES
@@ -80,7 +81,7 @@ class ReportSuite:
                 evars[setting.number] = setting
         return replace(self, evars=evars)
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         return {
             "_id": self.rsid,
             "companyId": self.company_id,
@@ -102,7 +103,7 @@ class ReportSuite:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "ReportSuite":
+    def from_doc(cls, doc: dict[str, Any]) -> "ReportSuite":
         recording = doc["recording"]
         return cls(
             rsid=doc["_id"],

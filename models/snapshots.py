@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
+from typing import Any
 
 from models import fields
 from models.hits import AppliedHit, StoredHit
@@ -56,7 +57,7 @@ class Snapshot:
             return TransactionStatus.EXPIRED
         return TransactionStatus.LINKED if self.linked_row_count else TransactionStatus.UNLINKED
 
-    def to_doc(self) -> dict:
+    def to_doc(self) -> dict[str, Any]:
         return {
             "_id": self.id,
             "rsid": self.rsid,
@@ -73,7 +74,7 @@ class Snapshot:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Snapshot":
+    def from_doc(cls, doc: dict[str, Any]) -> "Snapshot":
         return cls(
             id=doc["_id"],
             rsid=doc["rsid"],
@@ -160,7 +161,7 @@ def resolve_taken(wanted: Snapshot, held: Snapshot, now: datetime) -> tuple[Snap
     return None, None
 
 
-def status_query(status: TransactionStatus, now: datetime) -> dict:
+def status_query(status: TransactionStatus, now: datetime) -> dict[str, Any]:
     """The store filter for snapshots in `status` at `now`."""
     if status is TransactionStatus.EXPIRED:
         return {"expiresAt": {"$lte": now}}

@@ -8,7 +8,9 @@ neither the embedded store nor every deployment supports them.
 """
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
@@ -46,6 +48,10 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
 }
 
+Doc = dict[str, Any]  # a stored document, or a filter
+P = ParamSpec("P")
+R = TypeVar("R")
+
 DUPLICATE_KEY = 11000
 BULK_BATCH = 1000
 
@@ -58,14 +64,14 @@ class StoreUnavailable(Exception):
     """The database could not be reached or refused the operation."""
 
 
-def _answering(method):
+def _answering(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """Driver failures leave the store as StoreUnavailable, named but without their text
     (which may hold hosts or credentials)."""
 
     @functools.wraps(method)
-    async def call(self, *args, **kwargs):
+    async def call(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return await method(self, *args, **kwargs)
+            return await method(*args, **kwargs)
         except PyMongoError as error:
             raise StoreUnavailable(type(error).__name__) from None
 
@@ -74,7 +80,7 @@ def _answering(method):
 
 @dataclass
 class Store:
-    db: object
+    db: Any  # a Motor database, or mongomock-motor's
     embedded: bool
     round_trips: int = field(default=0)
 
@@ -83,7 +89,7 @@ class Store:
         """A store on MongoDB at `uri`, or the embedded in-memory store when it is None."""
         if uri is None:
             return cls(embedded_store.client()[database], embedded=True)
-        client = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+        client: AsyncIOMotorClient[Doc] = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client[database], embedded=False)
 
     @classmethod
@@ -117,7 +123,7 @@ class Store:
             await self.db[name].create_indexes(indexes)
 
     @_answering
-    async def insert(self, collection: str, doc: dict) -> None:
+    async def insert(self, collection: str, doc: Doc) -> None:
         self.round_trips += 1
         try:
             await self.db[collection].insert_one(doc)
@@ -125,7 +131,7 @@ class Store:
             raise DuplicateKey(collection) from error
 
     @_answering
-    async def insert_many(self, collection: str, docs: list[dict]) -> set[int]:
+    async def insert_many(self, collection: str, docs: list[Doc]) -> set[int]:
         """Insert all it can; return the positions of those a unique index refused."""
         duplicates: set[int] = set()
         for start in range(0, len(docs), BULK_BATCH):
@@ -138,44 +144,47 @@ class Store:
         return duplicates
 
     @_answering
-    async def find_one(self, collection: str, query: dict) -> dict | None:
+    async def find_one(self, collection: str, query: Doc) -> Doc | None:
         self.round_trips += 1
-        return await self.db[collection].find_one(query)
+        doc: Doc | None = await self.db[collection].find_one(query)
+        return doc
 
     @_answering
-    async def find_many(self, collection: str, query: dict, sort: list | None = None) -> list[dict]:
+    async def find_many(self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None) -> list[Doc]:
         self.round_trips += 1
         cursor = self.db[collection].find(query)
         if sort:
             cursor = cursor.sort(sort)
-        return await cursor.to_list(None)
+        docs: list[Doc] = await cursor.to_list(None)
+        return docs
 
     @_answering
-    async def find_page(self, collection: str, query: dict, key: str, descending: bool, after, limit: int) -> tuple[list[dict], bool]:
+    async def find_page(self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int) -> tuple[list[Doc], bool]:
         """A keyset page ordered on the unique-within-query field `key`, and whether more follow."""
         if after is not None:
             query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
         self.round_trips += 1
         cursor = self.db[collection].find(query).sort(key, DESCENDING if descending else ASCENDING)
-        docs = await cursor.limit(limit + 1).to_list(None)
+        docs: list[Doc] = await cursor.limit(limit + 1).to_list(None)
         return docs[:limit], len(docs) > limit
 
     @_answering
-    async def count(self, collection: str, query: dict) -> int:
+    async def count(self, collection: str, query: Doc) -> int:
         self.round_trips += 1
-        return await self.db[collection].count_documents(query)
+        count: int = await self.db[collection].count_documents(query)
+        return count
 
     @_answering
-    async def increment(self, collection: str, query: dict, counts: dict[str, int]) -> None:
+    async def increment(self, collection: str, query: Doc, counts: dict[str, int]) -> None:
         self.round_trips += 1
         await self.db[collection].update_one(query, {"$inc": counts})
 
-    async def replace_versioned(self, collection: str, doc: dict) -> bool:
+    async def replace_versioned(self, collection: str, doc: Doc) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])
 
     @_answering
-    async def replace_many_versioned(self, collection: str, docs: list[dict]) -> set:
+    async def replace_many_versioned(self, collection: str, docs: list[Doc]) -> set[Any]:
         """Optimistic writes. Each doc carries `version`, one more than the copy it was read
         from (1 for a new document). Returns the ids whose stored copy had moved on; the
         others are written.
@@ -183,7 +192,7 @@ class Store:
         The upsert is what makes a lost race visible per document: when the version no
         longer matches, the server tries to insert the `_id` and the unique `_id` index
         refuses it."""
-        conflicts: set = set()
+        conflicts: set[Any] = set()
         for start in range(0, len(docs), BULK_BATCH):
             batch = docs[start : start + BULK_BATCH]
             self.round_trips += 1
@@ -206,53 +215,53 @@ class CompanyStore:
     store: Store
     company_id: str
 
-    def own(self, query: dict) -> dict:
+    def own(self, query: Doc) -> Doc:
         return {**query, "companyId": self.company_id}
 
-    def _check(self, docs: list[dict]) -> list[dict]:
+    def _check(self, docs: list[Doc]) -> list[Doc]:
         if any(doc.get("companyId") != self.company_id for doc in docs):
             raise ValueError("a document of another company was about to be written")
         return docs
 
-    async def find_one(self, collection: str, query: dict) -> dict | None:
+    async def find_one(self, collection: str, query: Doc) -> Doc | None:
         return await self.store.find_one(collection, self.own(query))
 
-    async def find_many(self, collection: str, query: dict, sort: list | None = None) -> list[dict]:
+    async def find_many(self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None) -> list[Doc]:
         return await self.store.find_many(collection, self.own(query), sort)
 
-    async def find_page(self, collection: str, query: dict, key: str, descending: bool, after, limit: int) -> tuple[list[dict], bool]:
+    async def find_page(self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int) -> tuple[list[Doc], bool]:
         return await self.store.find_page(collection, self.own(query), key, descending, after, limit)
 
-    async def count(self, collection: str, query: dict) -> int:
+    async def count(self, collection: str, query: Doc) -> int:
         return await self.store.count(collection, self.own(query))
 
-    async def increment(self, collection: str, query: dict, counts: dict[str, int]) -> None:
+    async def increment(self, collection: str, query: Doc, counts: dict[str, int]) -> None:
         await self.store.increment(collection, self.own(query), counts)
 
-    async def insert(self, collection: str, doc: dict) -> None:
+    async def insert(self, collection: str, doc: Doc) -> None:
         await self.store.insert(collection, self._check([doc])[0])
 
-    async def insert_many(self, collection: str, docs: list[dict]) -> set[int]:
+    async def insert_many(self, collection: str, docs: list[Doc]) -> set[int]:
         return await self.store.insert_many(collection, self._check(docs))
 
-    async def replace_versioned(self, collection: str, doc: dict) -> bool:
+    async def replace_versioned(self, collection: str, doc: Doc) -> bool:
         return await self.store.replace_versioned(collection, self._check([doc])[0])
 
-    async def replace_many_versioned(self, collection: str, docs: list[dict]) -> set:
+    async def replace_many_versioned(self, collection: str, docs: list[Doc]) -> set[Any]:
         return await self.store.replace_many_versioned(collection, self._check(docs))
 
 
-def _version_filter(doc: dict) -> dict:
+def _version_filter(doc: Doc) -> Doc:
     # The company too: a document of another company under the same `_id` is never replaced.
     return {"_id": doc["_id"], "version": doc["version"] - 1, "companyId": doc.get("companyId")}
 
 
-def _versioned_replace(doc: dict) -> ReplaceOne:
+def _versioned_replace(doc: Doc) -> ReplaceOne[Doc]:
     return ReplaceOne(_version_filter(doc), doc, upsert=True)
 
 
-def _duplicate_errors(error: BulkWriteError) -> list[dict]:
-    errors = error.details.get("writeErrors", [])
+def _duplicate_errors(error: BulkWriteError) -> list[Doc]:
+    errors: list[Doc] = error.details.get("writeErrors", [])
     if any(e["code"] != DUPLICATE_KEY for e in errors):
         raise StoreUnavailable("a bulk write failed") from error
     return errors

@@ -3,7 +3,7 @@
 from models import clock, store
 from models.companies import KEY_PREFIX, Caller, Role, hash_key, new_api_key, new_company
 from models.problems import Denied, Problem, Rejected, not_found
-from models.store import CompanyStore, Store
+from models.store import CompanyStore, Doc, Store
 from models.text import check_name
 
 BEARER = "bearer "
@@ -36,7 +36,7 @@ def tenant(db: Store, caller: Caller | None, role: Role) -> CompanyStore:
     return db.company(require(caller, role).company_id)
 
 
-async def create_company(db: Store, name: str) -> tuple[dict, str]:
+async def create_company(db: Store, name: str) -> tuple[Doc, str]:
     """A new company and its first ADMIN key (the key is returned once, never stored)."""
     problems = check_name("name", name)
     if problems:

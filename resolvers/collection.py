@@ -19,7 +19,7 @@ from models.problems import Problem, Rejected, invalid
 from models.profiles import VisitorState, apply_hit
 from models.report_suites import ReportSuite
 from models.snapshots import Snapshot, TransactionIdResult
-from models.store import CompanyStore, Store
+from models.store import CompanyStore, Doc, Store
 from resolvers import profiles, report_suites, snapshots
 from resolvers.api_keys import tenant
 
@@ -123,7 +123,7 @@ async def _write_visitors(
     return written
 
 
-async def _store_hits(scope: CompanyStore, docs: list[dict]) -> None:
+async def _store_hits(scope: CompanyStore, docs: list[Doc]) -> None:
     # A hit document follows from the committed state alone, so one already stored under
     # its id is this very document: a duplicate key means done.
     await scope.insert_many(store.HITS, docs)

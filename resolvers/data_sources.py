@@ -1,5 +1,6 @@
 """Data sources: create, configure, deactivate, list (the built-in Web beacon first)."""
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from models import clock, store
@@ -22,7 +23,7 @@ from models.text import check_name
 from resolvers import report_suites
 from resolvers.api_keys import tenant
 
-Columns = list[tuple[str, str | None]]
+Columns = Sequence[tuple[str, str | None]]
 
 
 async def get(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
@@ -123,7 +124,7 @@ async def deactivate(db: Store, caller: Caller | None, data_source_id: str) -> D
     return await _write(scope, source, replace(source, status=Status.DEACTIVATED))
 
 
-async def _editable(db: Store, caller: Caller, data_source_id: str) -> DataSource:
+async def _editable(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
     source = await get(db, caller, data_source_id)
     if source.built_in:
         raise Rejected(Problem("id", "READ_ONLY", "The Web beacon is built in: it cannot be edited or deactivated."))

@@ -1,6 +1,8 @@
 """Report suites: create, configure, list, and the Transaction ID recording switch."""
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from models import clock, store
 from models.companies import Caller, Role
@@ -31,7 +33,7 @@ async def page(db: Store, caller: Caller | None, after: str | None, first: int) 
     return [ReportSuite.from_doc(doc) for doc in docs], more
 
 
-async def create(db: Store, caller: Caller | None, rsid: str, name: str, **settings) -> ReportSuite:
+async def create(db: Store, caller: Caller | None, rsid: str, name: str, **settings: Any) -> ReportSuite:
     scope = tenant(db, caller, Role.ADMIN)
     problems = check_rsid(rsid) + check_settings(name=name, **settings)
     if problems:
@@ -45,8 +47,8 @@ async def create(db: Store, caller: Caller | None, rsid: str, name: str, **setti
     return suite
 
 
-async def update(db: Store, caller: Caller | None, rsid: str, evars: list[EvarSetting] | None = None, **settings) -> ReportSuite:
-    require(caller, Role.ADMIN)
+async def update(db: Store, caller: Caller | None, rsid: str, evars: list[EvarSetting] | None = None, **settings: Any) -> ReportSuite:
+    admin = require(caller, Role.ADMIN)
     problems = check_settings(**settings)
     seen: set[int] = set()
     for index, setting in enumerate(evars or []):
@@ -55,22 +57,22 @@ async def update(db: Store, caller: Caller | None, rsid: str, evars: list[EvarSe
     if problems:
         raise Rejected(*problems)
     given = {k: v.strip() if k == "name" else v for k, v in settings.items() if v is not None}
-    return await _change(db, caller, rsid, lambda suite: replace(suite, **given).with_evars(evars or []))
+    return await _change(db, admin, rsid, lambda suite: replace(suite, **given).with_evars(evars or []))
 
 
 async def set_recording(db: Store, caller: Caller | None, rsid: str, enabled: bool) -> ReportSuite:
     """Switch Transaction ID recording; existing snapshots keep linking either way."""
-    require(caller, Role.ADMIN)
+    admin = require(caller, Role.ADMIN)
 
     def switch(suite: ReportSuite) -> ReportSuite:
         if suite.recording.enabled == enabled:
             return suite
-        return replace(suite, recording=Recording(enabled, clock.now(), caller.key_id))
+        return replace(suite, recording=Recording(enabled, clock.now(), admin.key_id))
 
-    return await _change(db, caller, rsid, switch)
+    return await _change(db, admin, rsid, switch)
 
 
-async def _change(db: Store, caller: Caller, rsid: str, change) -> ReportSuite:
+async def _change(db: Store, caller: Caller, rsid: str, change: Callable[[ReportSuite], ReportSuite]) -> ReportSuite:
     """Read, change and write back one report suite, retrying if another write came between."""
     scope = tenant(db, caller, Role.ADMIN)
     for _ in range(UPDATE_ATTEMPTS):

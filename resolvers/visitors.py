@@ -1,13 +1,18 @@
 """Reading online data: visitors, their hits, and transaction snapshots."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
 from models.keys import snapshot_key, visitor_key
 from models.profiles import VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
-from models.store import CompanyStore, Store
+from models.store import CompanyStore, Doc, Store
 from resolvers.api_keys import tenant
+
+T = TypeVar("T")
 
 
 def _reader(db: Store, caller: Caller | None) -> CompanyStore:
@@ -20,7 +25,7 @@ async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: s
     return VisitorState.from_doc(doc) if doc else None
 
 
-async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc) -> list:
+async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc: Callable[[Doc], T]) -> list[T | None]:
     """Documents by `_id`, in the order asked; None where the caller has none."""
     docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}})
     found = {doc["_id"]: from_doc(doc) for doc in docs}
