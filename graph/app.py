@@ -28,7 +28,7 @@ PLAYGROUND_OFF = "GraphiQL is turned off on this server; send GraphQL requests t
 
 class GraphQLView(GraphQL):
     def __init__(self, store: Store, settings: Settings) -> None:
-        # allowed_origins: Strawberry refuses a WebSocket handshake from any other page's origin.
+        # Strawberry refuses a WebSocket handshake from a page on any origin but ours and these.
         super().__init__(schema, allowed_origins=settings.cors_origins)
         self.store = store
         self.settings = settings

@@ -176,6 +176,7 @@ async def test_the_page_opens_on_the_example_and_keeps_no_key_unless_asked(clien
     assert "viewer {" in page and "Headers pane" in page
     assert "shouldPersistHeaders: persistHeaders" in page
     assert 'parameters.persistHeaders === "true"' in page
+    assert "storage: storage" in page  # drops the headers GraphiQL 3.8 keeps in its history
     assert "parameters.headers" not in page  # a key in a link would end up in history and logs
 
 
@@ -202,7 +203,7 @@ async def test_without_introspection_schema_queries_are_refused_with_a_code(stor
         response = await client.post("/graphql", json={"query": query}, headers=headers)
 
     assert response.json()["data"] is None
-    assert set(codes(response)) == {"INTROSPECTION_DISABLED"}
+    assert codes(response) == ["INTROSPECTION_DISABLED"]  # once, where it starts
     assert "Introspection is turned off" in response.json()["errors"][0]["message"]
 
 

@@ -23,10 +23,12 @@ class IntrospectionSwitch(SchemaExtension):
 
 
 class NoIntrospection(NoSchemaIntrospectionCustomRule):
-    """graphql-core's rule, with a stable code."""
+    """graphql-core's rule with a stable code, saying it once where introspection starts
+    (`__schema`), not again for each field under it."""
 
     def enter_field(self, node: FieldNode, *_args) -> None:
         kind = get_named_type(self.context.get_type())
-        if kind and is_introspection_type(kind):
+        parent = self.context.get_parent_type()
+        if kind and is_introspection_type(kind) and not (parent and is_introspection_type(parent)):
             message = f"Introspection is turned off on this server: '{node.name.value}' is not answered."
             self.report_error(GraphQLError(message, node, extensions={"code": INTROSPECTION_DISABLED, "field": node.name.value}))
