@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 
+from graph import settings
 from graph.schema import schema
 from models.companies import Role
 from models.embedded import EmbeddedStoreUnsupported
@@ -33,6 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed a demo company and print its API key")
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        metavar="ORIGIN",
+        help=f"let pages on ORIGIN (e.g. https://app.example.com) call the API; repeatable; replaces {settings.CORS_ORIGINS_VARIABLE}",
+    )
+    serve.add_argument("--no-playground", action="store_true", help=f"serve no GraphiQL page (or {settings.PLAYGROUND_VARIABLE}=0)")
+    serve.add_argument(
+        "--no-introspection", action="store_true", help=f"refuse __schema and __type queries (or {settings.INTROSPECTION_VARIABLE}=0)"
+    )
     serve.set_defaults(run=_serve)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
@@ -59,6 +70,11 @@ def _serve(args) -> int:
 
     from graph.app import create_app
 
+    try:
+        chosen = settings.read(os.environ, args.cors_origin, args.no_playground, args.no_introspection)
+    except settings.SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     uri = os.environ.get("MONGODB_URI") or None
     if uri and not asyncio.run(Store.reachable(uri)):
@@ -71,7 +87,7 @@ def _serve(args) -> int:
         print(f"Demo company {company_id}, report suite '{demo.DEMO_RSID}'.", flush=True)
         print(f'Paste into GraphiQL\'s headers: {{"Authorization": "Bearer {key}"}}', flush=True)
 
-    app = create_app(store, on_startup=seed_demo if args.demo else None)
+    app = create_app(store, chosen, on_startup=seed_demo if args.demo else None)
     uvicorn.run(app, host=args.host, port=args.port)
     return 0
 

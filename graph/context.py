@@ -20,13 +20,15 @@ class Context:
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
     visitors: DataLoader[str, VisitorState | None]
+    introspection: bool = True  # whether this server answers __schema and __type (settings)
 
     @classmethod
-    def build(cls, store: Store, caller: Caller | None) -> "Context":
+    def build(cls, store: Store, caller: Caller | None, introspection: bool = True) -> "Context":
         """Fresh loaders per request, so nothing cached crosses callers."""
         return cls(
             store=store,
             caller=caller,
+            introspection=introspection,
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),

@@ -12,6 +12,7 @@ from graph.collection import CollectionMutations
 from graph.context import Info
 from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
+from graph.extensions.introspection import IntrospectionSwitch
 from graph.extensions.max_list_length import MaxListLength
 from graph.extensions.max_query_cost import MaxQueryCost
 from graph.extensions.require_api_key import RequireApiKey
@@ -55,6 +56,7 @@ schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        IntrospectionSwitch,
         RequireApiKey,
         MaxListLength,
         MaxQueryCost,

@@ -1,10 +1,12 @@
-"""The `offline-graph` command: export-schema, create-company, create-api-key.
+"""The `offline-graph` command: export-schema, create-company, create-api-key, and serve's settings.
 
-These are plain functions: the commands run their own event loop."""
+These are plain functions: the commands run their own event loop (serve's settings tests
+are async only to ask the app it would run, over httpx)."""
 
 import asyncio
 import re
 
+import httpx
 import pytest
 
 from graph.cli import UNREACHABLE, main
@@ -130,3 +132,105 @@ def test_create_company_says_so_when_mongodb_does_not_answer(unanswering, monkey
     assert main(["create-company", "Acme"]) == 2
     err = capsys.readouterr().err
     assert UNREACHABLE in err and "Traceback" not in err and "secret" not in err
+
+
+# serve: CORS origins and the production switches, from flags and from the environment
+
+SWITCH_VARIABLES = ("ODG_CORS_ORIGINS", "ODG_PLAYGROUND", "ODG_INTROSPECTION")
+
+
+@pytest.fixture
+def served(monkeypatch, embedded):
+    """`serve` runs as usual but hands its app here instead of to uvicorn."""
+    for variable in SWITCH_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    apps = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: apps.append(app))
+    return apps
+
+
+async def behaviour(app, origins=("http://a.example", "http://b.example:8080")) -> dict:
+    """What a browser and a client would notice: which origins CORS allows, whether GraphiQL
+    is served, whether introspection is answered."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        allowed = []
+        for origin in origins:
+            preflight = await client.options("/graphql", headers={"Origin": origin, "Access-Control-Request-Method": "POST"})
+            if preflight.headers.get("access-control-allow-origin") == origin:
+                allowed.append(origin)
+        page = await client.get("/graphql", headers={"Accept": "text/html"})
+        introspection = await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})
+    return {"cors": allowed, "playground": page.status_code == 200, "introspection": introspection.json().get("errors") is None}
+
+
+async def test_serve_by_default_allows_no_origin_and_offers_graphiql_and_introspection(served):
+    assert main(["serve"]) == 0
+
+    assert await behaviour(served[0]) == {"cors": [], "playground": True, "introspection": True}
+
+
+async def test_serve_takes_origins_and_switches_from_flags(served):
+    argv = [
+        "serve",
+        "--cors-origin",
+        "http://a.example",
+        "--cors-origin",
+        "http://B.example:8080/",
+        "--no-playground",
+        "--no-introspection",
+    ]
+
+    assert main(argv) == 0
+
+    both = ["http://a.example", "http://b.example:8080"]
+    assert await behaviour(served[0]) == {"cors": both, "playground": False, "introspection": False}
+
+
+async def test_serve_takes_origins_and_switches_from_the_environment(served, monkeypatch):
+    monkeypatch.setenv("ODG_CORS_ORIGINS", "http://a.example, http://b.example:8080")
+    monkeypatch.setenv("ODG_PLAYGROUND", "0")
+    monkeypatch.setenv("ODG_INTROSPECTION", "false")
+
+    assert main(["serve"]) == 0
+
+    both = ["http://a.example", "http://b.example:8080"]
+    assert await behaviour(served[0]) == {"cors": both, "playground": False, "introspection": False}
+
+
+async def test_a_cors_flag_replaces_the_variable_and_a_switch_turns_off_either_way(served, monkeypatch):
+    monkeypatch.setenv("ODG_CORS_ORIGINS", "http://a.example")
+    monkeypatch.setenv("ODG_PLAYGROUND", "1")
+
+    assert main(["serve", "--cors-origin", "http://b.example:8080", "--no-playground"]) == 0
+
+    assert await behaviour(served[0]) == {"cors": ["http://b.example:8080"], "playground": False, "introspection": True}
+
+
+@pytest.mark.parametrize(
+    ("argv", "variables", "named"),
+    [
+        (["--cors-origin", "app.example"], {}, "--cors-origin"),
+        (["--cors-origin", "https://app.example/graphql"], {}, "--cors-origin"),
+        ([], {"ODG_CORS_ORIGINS": "https://ok.example,not an origin"}, "ODG_CORS_ORIGINS"),
+        ([], {"ODG_PLAYGROUND": "maybe"}, "ODG_PLAYGROUND"),
+        ([], {"ODG_INTROSPECTION": "disabled"}, "ODG_INTROSPECTION"),
+    ],
+)
+def test_serve_refuses_a_setting_it_cannot_use_and_says_which(served, monkeypatch, capsys, argv, variables, named):
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+
+    assert main(["serve", *argv]) == 2
+
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and named in err
+    assert served == []  # nothing started
+
+
+async def test_the_uvicorn_factory_reads_the_same_variables(served, monkeypatch):
+    from graph import asgi
+
+    monkeypatch.setenv("ODG_CORS_ORIGINS", "http://a.example")
+    monkeypatch.setenv("ODG_INTROSPECTION", "0")
+
+    assert await behaviour(asgi.create()) == {"cors": ["http://a.example"], "playground": True, "introspection": False}
