@@ -6,21 +6,22 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxTokensLimiter
 
 from graph.collection import CollectionMutations
 from graph.data_sources import DataSourceMutations
 from graph.context import Info
 from graph.errors import should_mask_error
+from graph.extensions.max_aliases import MaxAliases
 from graph.extensions.max_list_length import MaxListLength
 from graph.extensions.max_query_cost import MaxQueryCost
+from graph.extensions.max_query_depth import MaxQueryDepth
+from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.viewer import ViewerQueries
 
-MAX_DEPTH = 12
-MAX_TOKENS = 5000
-MAX_ALIASES = 30
+MAX_TOKENS = 5000  # counted by graphql-core's lexer as it parses: linear, and before anything else
 
 
 @strawberry.type
@@ -54,13 +55,15 @@ class OfflineGraphSchema(strawberry.Schema):
 schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
+    # The guards run before validation, in this order: the first to refuse answers.
     extensions=[
-        RequireApiKey,
-        MaxListLength,
-        MaxQueryCost,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        RequireApiKey,
+        MaxQueryFields,
+        MaxQueryDepth,
+        MaxAliases,
+        MaxQueryCost,
+        MaxListLength,
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ],
 )
