@@ -13,7 +13,7 @@ from graph.data_sources import DataSourceMutations
 from graph.context import Info
 from graph.errors import should_mask_error
 from graph.extensions.max_aliases import MaxAliases
-from graph.extensions.max_list_length import MaxListLength
+from graph.extensions.max_input_size import MaxInputSize
 from graph.extensions.max_query_cost import MaxQueryCost
 from graph.extensions.max_query_depth import MaxQueryDepth
 from graph.extensions.max_query_fields import MaxQueryFields
@@ -63,7 +63,7 @@ schema = OfflineGraphSchema(
         MaxQueryDepth,
         MaxAliases,
         MaxQueryCost,
-        MaxListLength,
+        MaxInputSize,
         lambda: MaskErrors(should_mask_error=should_mask_error),
     ],
 )
