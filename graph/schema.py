@@ -6,12 +6,14 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.relay.types import GlobalIDValueError
-from strawberry.extensions import MaskErrors, MaxTokensLimiter
+from strawberry.extensions import MaxTokensLimiter
 
 from graph.collection import CollectionMutations
 from graph.data_sources import DataSourceMutations
 from graph.context import Info
 from graph.errors import should_mask_error
+from graph.extensions.error_codes import CodeRequestErrors
+from graph.extensions.mask_errors import MaskErrors
 from graph.extensions.max_aliases import MaxAliases
 from graph.extensions.max_input_size import MaxInputSize
 from graph.extensions.max_query_cost import MaxQueryCost
@@ -20,6 +22,7 @@ from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.viewer import ViewerQueries
+from models.store import StoreUnavailable
 
 MAX_TOKENS = 5000  # counted by graphql-core's lexer as it parses: linear, and before anything else
 
@@ -48,8 +51,11 @@ class OfflineGraphSchema(strawberry.Schema):
         for error in errors:
             if not should_mask_error(error):
                 continue
-            path = ".".join(str(p) for p in error.path or [])
-            log.error("unexpected %s in %s", type(error.original_error).__name__, path or "the request")
+            path = ".".join(str(p) for p in error.path or []) or "the request"
+            if isinstance(error.original_error, StoreUnavailable):  # its text names the driver's error only
+                log.error("the store does not answer (%s) in %s", error.original_error, path)
+            else:
+                log.error("unexpected %s in %s", type(error.original_error).__name__, path)
 
 
 schema = OfflineGraphSchema(
@@ -58,12 +64,13 @@ schema = OfflineGraphSchema(
     # The guards run before validation, in this order: the first to refuse answers.
     extensions=[
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CodeRequestErrors,
         RequireApiKey,
         MaxQueryFields,
         MaxQueryDepth,
         MaxAliases,
         MaxQueryCost,
         MaxInputSize,
-        lambda: MaskErrors(should_mask_error=should_mask_error),
+        MaskErrors,
     ],
 )
