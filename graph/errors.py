@@ -10,6 +10,9 @@ from models.problems import Denied, Rejected
 
 T = TypeVar("T")
 
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+STORE_UNAVAILABLE_MESSAGE = "The store does not answer; try again shortly."
+
 
 @strawberry.type
 class UserError:

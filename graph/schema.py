@@ -5,23 +5,27 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 
 from graph.collection import CollectionMutations
 from graph.context import Info
 from graph.data_sources import DataSourceMutations
 from graph.errors import should_mask_error
+from graph.extensions.error_codes import CodeRequestErrors
 from graph.extensions.introspection import IntrospectionSwitch
-from graph.extensions.max_list_length import MaxListLength
+from graph.extensions.mask_errors import MaskErrors
+from graph.extensions.max_aliases import MaxAliases
+from graph.extensions.max_input_size import MaxInputSize
 from graph.extensions.max_query_cost import MaxQueryCost
+from graph.extensions.max_query_depth import MaxQueryDepth
+from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.viewer import ViewerQueries
+from models.store import StoreUnavailable
 
-MAX_DEPTH = 12
-MAX_TOKENS = 5000
-MAX_ALIASES = 30
+MAX_TOKENS = 5000  # counted by graphql-core's lexer as it parses: linear, and before anything else
 
 
 @strawberry.type
@@ -48,21 +52,27 @@ class OfflineGraphSchema(strawberry.Schema):
         for error in errors:
             if not should_mask_error(error):
                 continue
-            path = ".".join(str(p) for p in error.path or [])
-            log.error("unexpected %s in %s", type(error.original_error).__name__, path or "the request")
+            path = ".".join(str(p) for p in error.path or []) or "the request"
+            if isinstance(error.original_error, StoreUnavailable):  # its text names the driver's error only
+                log.error("the store does not answer (%s) in %s", error.original_error, path)
+            else:
+                log.error("unexpected %s in %s", type(error.original_error).__name__, path)
 
 
 schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
+    # The guards run before validation, in this order: the first to refuse answers.
     extensions=[
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        CodeRequestErrors,
         IntrospectionSwitch,
         RequireApiKey,
-        MaxListLength,
+        MaxQueryFields,
+        MaxQueryDepth,
+        MaxAliases,
         MaxQueryCost,
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        lambda: MaskErrors(should_mask_error=should_mask_error),
+        MaxInputSize,
+        MaskErrors,
     ],
 )

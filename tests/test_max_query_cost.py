@@ -54,3 +54,16 @@ async def test_default_page_sizes_count_too(execute, company):
     result = await execute(query, company.reader)  # 1 + 20 + 20 x 21 x 2 = 861: well within
 
     assert result.errors is None
+
+
+async def test_a_fragment_costs_what_it_fetches_times_the_pages_around_each_spread(execute, company):
+    query = """
+    query($outer: Int!) { reportSuite(rsid: "shop") { visitors(first: $outer) { edges { node { ...Hits } } } } }
+    fragment Hits on Visitor { hits(first: 100) { edges { node { id } } } }"""
+
+    allowed = await execute(query, company.reader, outer=10)  # 1 + 10 + 10 x (1 + 100)
+    refused = await execute(query, company.reader, outer=100)
+
+    assert allowed.errors is None
+    assert refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+    assert "10,201" in refused.errors[0].message

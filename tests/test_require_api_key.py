@@ -1,4 +1,7 @@
-"""A request without a valid key is refused before its input is read; introspection is open."""
+"""A request without a valid key is refused before validation and before its input is
+read; introspection is open."""
+
+from strawberry.schema import schema as strawberry_schema
 
 from graph.context import Context
 from graph.schema import schema
@@ -42,3 +45,14 @@ async def test_a_named_operation_is_judged_on_its_own(execute):
 
     assert open_result.errors is None
     assert keyed_result.errors[0].extensions["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_keyless_request_is_refused_before_validation(execute, monkeypatch):
+    def must_not_validate(*args):
+        raise AssertionError("a keyless request was validated")
+
+    monkeypatch.setattr(strawberry_schema, "validate_document", must_not_validate)
+
+    result = await execute("{ " + "viewer { role } " * 1240 + "}", None)  # 0.8 s to validate, once
+
+    assert [e.extensions["code"] for e in result.errors] == ["UNAUTHENTICATED"]

@@ -4,7 +4,9 @@ and the limits on depth, tokens, aliases and page size hold."""
 import logging
 from pathlib import Path
 
-from graph.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, schema
+from graph.extensions.max_aliases import MAX_ALIASES
+from graph.extensions.max_query_depth import MAX_DEPTH
+from graph.schema import MAX_TOKENS, schema
 from resolvers import report_suites
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"

@@ -681,11 +681,12 @@ async def test_an_uploader_and_an_admin_may_collect(execute, company, suite):
 async def test_more_than_1000_hits_in_a_call_is_refused_and_nothing_is_stored(store, execute, company, suite):
     hits = [hit(f"v-{n % 7}", 0, "10:00") for n in range(1001)]
 
-    payload = await collect(execute, company.uploader, hits)
+    # Refused before the hits are converted (graph/extensions/max_input_size.py).
+    result = await execute(COLLECT, company.uploader, input={"rsid": RSID, "hits": hits})
 
-    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [("hits", "INVALID")]
-    assert "1001" in payload["userErrors"][0]["message"]
-    assert (payload["collectedCount"], payload["refusedCount"], payload["outcomes"]) == (0, 0, [])
+    assert result.data is None
+    assert [(e.extensions["code"], e.extensions["field"]) for e in result.errors] == [("TOO_MANY", "input.hits")]
+    assert "1,001" in result.errors[0].message and "at most 1,000" in result.errors[0].message
     assert await stored(store, collections.HITS) == []
     assert await stored(store, collections.VISITORS) == []
 

@@ -1,84 +1,37 @@
-"""Refuse a query that could return more objects than a request may cost, before it runs.
+"""Refuse a query that could return more objects than a request may cost, before validation.
 
 Every connection multiplies what is under it by its page size (`first`), and each page
 is a store round trip: `visitors(first: 100) { hits(first: 100) }` asks for 10,100
 objects from 101 fetches. The cost counted here is every object and page a query could
 fetch at most, with the page sizes it asks for (or their defaults).
+
+A cost is proportional to how many times its selections are fetched, so a fragment's
+cost is measured once, as if fetched once, and multiplied where it is spread.
 """
 
-from graphql import (
-    ExecutionResult,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLError,
-    InlineFragmentNode,
-    IntValueNode,
-    VariableNode,
-    get_named_type,
-    get_operation_ast,
-)
-from strawberry.extensions import SchemaExtension
+from graphql import FieldNode, GraphQLError, IntValueNode, VariableNode, get_named_type, get_operation_ast
+from strawberry.types import ExecutionContext
 
+from graph.extensions.guard import CEILING, Count, Guard, refused, shown
 from graph.pagination import MAX_PAGE_SIZE
 
 MAX_COST = 10_000
 
 
-class MaxQueryCost(SchemaExtension):
-    def on_execute(self):
-        context = self.execution_context
-        cost = _operation_cost(context)
-        if cost > MAX_COST:
-            message = (
-                f"This query could fetch {cost:,} objects and pages; the limit is {MAX_COST:,}. "
-                "Ask for smaller pages (first) or fewer nested lists, and page with after."
-            )
-            context.result = ExecutionResult(data=None, errors=[GraphQLError(message, extensions={"code": "QUERY_TOO_COSTLY"})])
-        yield
+class QueryCost(Count):
+    def __init__(self, document, schema, variables: dict) -> None:
+        self.variables = variables  # read while the fragments are measured
+        super().__init__(document, schema)
 
-
-def _operation_cost(context) -> int:
-    document = context.graphql_document
-    operation = get_operation_ast(document, context.operation_name)
-    if operation is None:  # execution says why
-        return 0
-    schema = context.schema._schema  # the graphql-core schema: field definitions and argument defaults
-    walk = _Walk(schema, {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}, context.variables or {})
-    root = schema.get_root_type(operation.operation)
-    return walk.cost(operation.selection_set.selections, root, 1)
-
-
-class _Walk:
-    def __init__(self, schema, fragments: dict, variables: dict) -> None:
-        self.schema, self.fragments, self.variables = schema, fragments, variables
-
-    def cost(self, selections, parent, multiplier: int) -> int:
-        total = 0
-        for selection in selections:
-            if isinstance(selection, FieldNode):
-                total += self._field_cost(selection, parent, multiplier)
-            elif isinstance(selection, InlineFragmentNode):
-                kind = self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
-                total += self.cost(selection.selection_set.selections, kind, multiplier)
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in self.fragments:
-                fragment = self.fragments[selection.name.value]
-                kind = self.schema.get_type(fragment.type_condition.name.value)
-                total += self.cost(fragment.selection_set.selections, kind, multiplier)
-        return total
-
-    def _field_cost(self, node: FieldNode, parent, multiplier: int) -> int:
+    def field(self, node: FieldNode, parent) -> int:
         definition = getattr(parent, "fields", {}).get(node.name.value)
-        if definition is None:
+        if definition is None:  # unknown (validation says so) or introspection: costs nothing here
             return 0
-        total = 0
-        if "first" in definition.args:
-            total += multiplier  # one page per parent
-            multiplier *= self._first(node, definition.args["first"])
-            total += multiplier
-        if node.selection_set:
-            total += self.cost(node.selection_set.selections, get_named_type(definition.type), multiplier)
-        return total
+        below = self.selection_set(node.selection_set, get_named_type(definition.type)) if node.selection_set else 0
+        if "first" not in definition.args:
+            return below
+        first = self._first(node, definition.args["first"])
+        return min(CEILING, 1 + first + first * below)  # one page, its objects, and what each fetches
 
     def _first(self, node: FieldNode, argument) -> int:
         given = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
@@ -90,3 +43,19 @@ class _Walk:
             value = argument.default_value
         # A value the field will refuse anyway costs what the largest page would.
         return value if isinstance(value, int) and 0 <= value <= MAX_PAGE_SIZE else MAX_PAGE_SIZE
+
+
+class MaxQueryCost(Guard):
+    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
+        operation = get_operation_ast(context.graphql_document, context.operation_name)
+        if operation is None:  # execution says why
+            return None
+        schema = context.schema._schema  # the graphql-core schema: field definitions and argument defaults
+        cost = QueryCost(context.graphql_document, schema, context.variables or {}).operation(operation)
+        if cost <= MAX_COST:
+            return None
+        message = (
+            f"This query could fetch {shown(cost)} objects and pages; the limit is {MAX_COST:,}. "
+            "Ask for smaller pages (first) or fewer nested lists, and page with after."
+        )
+        return refused(message, "QUERY_TOO_COSTLY")

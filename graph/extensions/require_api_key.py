@@ -1,22 +1,22 @@
-"""Refuse an operation without a valid API key before any of its input is converted.
+"""Refuse an operation without a valid API key before it is validated or its input read.
 
-Resolvers check the caller too; this stops a keyless request early, so a large body
-costs the server nothing. Introspection alone needs no key (GraphiQL's schema view).
+Resolvers check the caller too; this stops a keyless request early, so neither a large
+body nor a document that is costly to validate costs the server anything. Introspection
+alone needs no key (GraphiQL's schema view); it still meets the other guards.
 """
 
-from graphql import ExecutionResult, FieldNode, GraphQLError, get_operation_ast
-from strawberry.extensions import SchemaExtension
+from graphql import FieldNode, GraphQLError, get_operation_ast
+from strawberry.types import ExecutionContext
 
+from graph.extensions.guard import Guard, refused
 from resolvers.api_keys import UNAUTHENTICATED_MESSAGE
 
 
-class RequireApiKey(SchemaExtension):
-    def on_execute(self):
-        context = self.execution_context
-        if context.context.caller is None and not _introspection_only(context.graphql_document, context.operation_name):
-            error = GraphQLError(UNAUTHENTICATED_MESSAGE, extensions={"code": "UNAUTHENTICATED", "field": None})
-            context.result = ExecutionResult(data=None, errors=[error])
-        yield
+class RequireApiKey(Guard):
+    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
+        if context.context.caller is not None or _introspection_only(context.graphql_document, context.operation_name):
+            return None
+        return refused(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED", field=None)
 
 
 def _introspection_only(document, operation_name: str | None) -> bool:
