@@ -110,7 +110,7 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def parse_http_body(self, request) -> GraphQLRequestData:
         data = await super().parse_http_body(request)  # batches are off: one operation per request
-        if not isinstance(data.query, str) or not data.query.strip():
+        if not isinstance(data, GraphQLRequestData) or not isinstance(data.query, str) or not data.query.strip():
             raise RequestError("MISSING_QUERY", "Send the operation as a string in `query`.", "query")
         return data
 

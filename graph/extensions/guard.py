@@ -38,13 +38,13 @@ CEILING = 1_000_000  # where counts stop growing: enough to say by how much a do
 class Guard(SchemaExtension):
     """A check made before validation; the first guard to refuse answers the request."""
 
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
         raise NotImplementedError
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if not context.pre_execution_errors:
-            error = self.refusal(context)
+        if not context.pre_execution_errors and context.graphql_document is not None:
+            error = self.refusal(context, context.graphql_document)
             if error is not None:
                 # Set before validation runs, this is the answer and validation is skipped.
                 context.pre_execution_errors = [error]
@@ -142,7 +142,7 @@ class Measure(Generic[T]):
                 self.steps += 1
                 if isinstance(selection, FragmentSpreadNode):
                     found.append(selection.name.value)
-                elif selection.selection_set is not None:
+                elif isinstance(selection, (FieldNode, InlineFragmentNode)) and selection.selection_set is not None:
                     pending.append(selection.selection_set)
         return found
 

@@ -6,7 +6,7 @@ each fragment that spreads the next one twice; this counts each fragment once. T
 is the same: every alias in every operation, a fragment's as often as it is spread.
 """
 
-from graphql import FieldNode, GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Count, Guard, refused, shown
@@ -21,8 +21,8 @@ class AliasCount(Count):
 
 
 class MaxAliases(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
-        count = AliasCount(context.graphql_document).total()
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
+        count = AliasCount(document).total()
         if count <= MAX_ALIASES:
             return None
         message = f"This document uses {shown(count)} aliases, a fragment's counted at each spread; the limit is {MAX_ALIASES}."

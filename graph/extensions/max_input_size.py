@@ -16,9 +16,11 @@ alike, and the first one over a limit refuses the request with a code and its pa
 """
 
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import (
     ArgumentNode,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     GraphQLArgument,
@@ -29,6 +31,7 @@ from graphql import (
     Node,
     ObjectValueNode,
     OperationDefinitionNode,
+    SelectionSetNode,
     StringValueNode,
     get_named_type,
     get_nullable_type,
@@ -63,15 +66,17 @@ Position = tuple[str, str] | None  # the input field (type, field) a value is gi
 
 
 class MaxInputSize(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
         schema = context.schema._schema  # the graphql-core schema: input types and argument types
         sizes = InputSizes()
-        return _variables_refusal(sizes, context, schema) or _literals_refusal(sizes, context.graphql_document, schema)
+        return _variables_refusal(sizes, context, document, schema) or _literals_refusal(sizes, document, schema)
 
 
-def _variables_refusal(sizes: "InputSizes", context: ExecutionContext, schema: GraphQLSchema) -> GraphQLError | None:
+def _variables_refusal(
+    sizes: "InputSizes", context: ExecutionContext, document: DocumentNode, schema: GraphQLSchema
+) -> GraphQLError | None:
     """Each variable the operation declares, measured once against its declared type."""
-    operation = get_operation_ast(context.graphql_document, context.operation_name)
+    operation = get_operation_ast(document, context.operation_name)
     variables = context.variables or {}
     for definition in (operation.variable_definitions or ()) if operation else ():
         name, kind = definition.variable.name.value, type_from_ast(schema, definition.type)
@@ -124,7 +129,7 @@ class InputSizes:
         return None  # anything else is not ours to judge: conversion refuses what does not fit its type
 
     def _list_refusal(self, items: list, item_kind, path: str, position: Position, node: Node | None) -> GraphQLError | None:
-        limit = LIST_LIMITS.get(position, DEFAULT_LIST_LIMIT)
+        limit = LIST_LIMITS.get(position, DEFAULT_LIST_LIMIT) if position else DEFAULT_LIST_LIMIT
         if len(items) > limit:
             return _error(f"{path} holds {len(items):,} items; at most {limit:,} are allowed.", "TOO_MANY", path, node)
         objects = is_input_object_type(get_named_type(item_kind))
@@ -143,7 +148,7 @@ class InputSizes:
         return None
 
 
-def _shape(value) -> tuple[str | None, object]:
+def _shape(value) -> tuple[str | None, Any]:
     """A raw value as ("list", items), ("object", (name, value) pairs) or ("string", text).
 
     Numbers, booleans, enums, nulls and variables inside literals have no size to check.
@@ -174,7 +179,7 @@ def _arguments(document, schema: GraphQLSchema) -> Iterator[tuple[ArgumentNode, 
     Each operation and fragment is walked once where it is written (spreads are not
     followed: a fragment's arguments are the same wherever it is spread).
     """
-    pending = []
+    pending: list[tuple[SelectionSetNode, Any]] = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
             pending.append((definition.selection_set, schema.get_root_type(definition.operation)))
@@ -187,8 +192,10 @@ def _arguments(document, schema: GraphQLSchema) -> Iterator[tuple[ArgumentNode, 
                 kind = schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
                 pending.append((selection.selection_set, kind))
                 continue
-            field = getattr(parent, "fields", {}).get(selection.name.value) if isinstance(selection, FieldNode) else None
-            if field is None:  # a spread, or a field validation will refuse
+            if not isinstance(selection, FieldNode):  # a spread: its fragment is walked where it is written
+                continue
+            field = getattr(parent, "fields", {}).get(selection.name.value)
+            if field is None:  # a field validation will refuse
                 continue
             yield from ((a, field.args[a.name.value]) for a in selection.arguments or () if a.name.value in field.args)
             if selection.selection_set:

@@ -9,7 +9,7 @@ A cost is proportional to how many times its selections are fetched, so a fragme
 cost is measured once, as if fetched once, and multiplied where it is spread.
 """
 
-from graphql import FieldNode, GraphQLError, IntValueNode, VariableNode, get_named_type, get_operation_ast
+from graphql import DocumentNode, FieldNode, GraphQLError, IntValueNode, VariableNode, get_named_type, get_operation_ast
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import CEILING, Count, Guard, refused, shown
@@ -46,12 +46,12 @@ class QueryCost(Count):
 
 
 class MaxQueryCost(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
-        operation = get_operation_ast(context.graphql_document, context.operation_name)
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
+        operation = get_operation_ast(document, context.operation_name)
         if operation is None:  # execution says why
             return None
         schema = context.schema._schema  # the graphql-core schema: field definitions and argument defaults
-        cost = QueryCost(context.graphql_document, schema, context.variables or {}).operation(operation)
+        cost = QueryCost(document, schema, context.variables or {}).operation(operation)
         if cost <= MAX_COST:
             return None
         message = (

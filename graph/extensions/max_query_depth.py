@@ -7,7 +7,7 @@ level, and introspection fields are not counted (graphql-core's validation bound
 deep introspection may nest).
 """
 
-from graphql import FieldNode, GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Guard, Measure, refused
@@ -31,8 +31,8 @@ class QueryDepth(Measure[int]):
 
 
 class MaxQueryDepth(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
-        depth = QueryDepth(context.graphql_document).deepest()
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
+        depth = QueryDepth(document).deepest()
         if depth <= MAX_DEPTH:
             return None
         return refused(f"This query's depth is {depth} nested fields; the limit is {MAX_DEPTH}.", "QUERY_TOO_DEEP")

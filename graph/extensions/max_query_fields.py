@@ -8,7 +8,7 @@ fragment's counted at each spread (and measured once), bounds that time: the cos
 introspection ones 0.06 s. GraphiQL's schema query selects about 230 fields.
 """
 
-from graphql import FieldNode, GraphQLError
+from graphql import DocumentNode, FieldNode, GraphQLError
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Count, Guard, refused, shown
@@ -23,8 +23,8 @@ class FieldCount(Count):
 
 
 class MaxQueryFields(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
-        count = FieldCount(context.graphql_document).total()
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
+        count = FieldCount(document).total()
         if count <= MAX_FIELDS:
             return None
         message = (

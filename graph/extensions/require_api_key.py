@@ -5,7 +5,7 @@ body nor a document that is costly to validate costs the server anything. Intros
 alone needs no key (GraphiQL's schema view); it still meets the other guards.
 """
 
-from graphql import FieldNode, GraphQLError, get_operation_ast
+from graphql import DocumentNode, FieldNode, GraphQLError, get_operation_ast
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Guard, refused
@@ -13,8 +13,8 @@ from resolvers.api_keys import UNAUTHENTICATED_MESSAGE
 
 
 class RequireApiKey(Guard):
-    def refusal(self, context: ExecutionContext) -> GraphQLError | None:
-        if context.context.caller is not None or _introspection_only(context.graphql_document, context.operation_name):
+    def refusal(self, context: ExecutionContext, document: DocumentNode) -> GraphQLError | None:
+        if context.context.caller is not None or _introspection_only(document, context.operation_name):
             return None
         return refused(UNAUTHENTICATED_MESSAGE, "UNAUTHENTICATED", field=None)
 
