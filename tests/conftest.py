@@ -1,5 +1,6 @@
 """Shared fixtures: the embedded store, a real MongoDB wire server, a company with keys,
-and `execute`, which runs one operation through the schema as a given key would."""
+`execute`, which runs one operation through the schema as a given key would, the clock
+(`today`) and the report suite online data is collected into (`suite`)."""
 
 import os
 import shutil
@@ -9,14 +10,17 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
 from graph.context import Context
 from graph.schema import schema
+from models import clock
 from models.companies import Caller, Role
 from models.store import Store
-from resolvers import api_keys
+from resolvers import api_keys, report_suites
+from tests.helpers import RSID, moment
 
 
 @pytest.fixture
@@ -118,3 +122,24 @@ def execute(store):
         return await schema.execute(query, variable_values=variables, context_value=Context.build(store, caller))
 
     return run
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+
+@pytest.fixture
+def today(monkeypatch) -> Clock:
+    """models.clock reads this; a test moves `today.now`. It starts on day 9 at 12:00."""
+    current = Clock(moment(9, "12:00"))
+    monkeypatch.setattr(clock, "now", lambda: current.now)
+    return current
+
+
+@pytest.fixture
+async def suite(store, company):
+    """The report suite RSID ('furniture'), in New York time, with Transaction ID recording on."""
+    await report_suites.create(store, company.admin, RSID, "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(store, company.admin, RSID, True)
+    return RSID

@@ -2,8 +2,8 @@
 
 from graph.extensions.max_list_length import MAX_LIST_ITEMS
 from resolvers import report_suites
+from tests.queries import COLLECT
 
-COLLECT = "mutation($input: CollectHitsInput!) { collectHits(input: $input) { userErrors { field code } } }"
 CREATE = "mutation($input: CreateDataSourceInput!) { createDataSource(input: $input) { userErrors { field code message } } }"
 
 

@@ -11,37 +11,8 @@ from models import store as collections
 from models.data_sources import Category, SourceType
 from models.problems import Rejected
 from resolvers import data_sources, report_suites
+from tests.queries import CREATE_SUITE, SET_RECORDING, SUITE_FIELDS, UPDATE_SUITE
 
-SUITE_FIELDS = """
-fragment Suite on ReportSuite {
-  id rsid name timeZone currency visitTimeoutMinutes transactionIdWindowDays
-  transactionIdRecording { enabled changedAt changedBy }
-  evarSettings { number expiration days allocation }
-}"""
-CREATE = (
-    """
-mutation($input: CreateReportSuiteInput!) {
-  createReportSuite(input: $input) { reportSuite { ...Suite } userErrors { field code message } }
-}"""
-    + SUITE_FIELDS
-)
-UPDATE = (
-    """
-mutation($input: UpdateReportSuiteInput!) {
-  updateReportSuite(input: $input) { reportSuite { ...Suite } userErrors { field code message } }
-}"""
-    + SUITE_FIELDS
-)
-SET_RECORDING = (
-    """
-mutation($input: SetTransactionIdRecordingInput!) {
-  setTransactionIdRecording(input: $input) {
-    reportSuite { ...Suite dataSources { edges { node { name transactionIdRecording } } } }
-    userErrors { field code message }
-  }
-}"""
-    + SUITE_FIELDS
-)
 GET = "query($rsid: String!) { reportSuite(rsid: $rsid) { ...Suite } }" + SUITE_FIELDS
 EVAR = "query($rsid: String!, $n: Int!) { reportSuite(rsid: $rsid) { evarSetting(number: $n) { number expiration days allocation } } }"
 NODE = "query($id: ID!) { node(id: $id) { id ... on ReportSuite { rsid name } } }"
@@ -56,13 +27,13 @@ SOURCES = "query($rsid: String!) { reportSuite(rsid: $rsid) { dataSources { edge
 
 
 async def create(execute, caller, **input):
-    result = await execute(CREATE, caller, input=input)
+    result = await execute(CREATE_SUITE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["createReportSuite"]
 
 
 async def update(execute, caller, **input):
-    result = await execute(UPDATE, caller, input=input)
+    result = await execute(UPDATE_SUITE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["updateReportSuite"]
 

@@ -3,8 +3,7 @@
 from graph.context import Context
 from graph.schema import schema
 from resolvers import collection
-
-COLLECT = "mutation($input: CollectHitsInput!) { collectHits(input: $input) { collectedCount } }"
+from tests.queries import COLLECT
 
 
 async def test_a_keyless_request_is_refused_before_its_input_is_converted(execute, monkeypatch):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from graph.schema import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, schema
 from resolvers import report_suites
+from tests.queries import LIST_SUITES
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
-LIST_SUITES = "query { reportSuites { edges { node { rsid } } } }"
 SECRET = "password=hunter2 at db.internal:27017"
 
 

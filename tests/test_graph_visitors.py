@@ -3,40 +3,18 @@ hits, transactions and their status, node(id:), tenancy and roles, and the per-c
 of collectHits (at most 1,000 hits, out-of-order hits, one bad hit stops no other)."""
 
 import base64
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from strawberry.relay import GlobalID
 
-from models import clock
 from models import store as collections
 from models.report_suites import Allocation, EvarSetting, Expiration
 from resolvers import report_suites
+from tests.helpers import RSID, codes, collect, hit, moment, parsed, query, stored, values
+from tests.queries import COLLECT, HITS, TRANSACTION, TRANSACTIONS, VISITOR
 
-# Hits are dated in the last few days of the real calendar: the stores' TTL index removes
-# snapshots whose expiry is past by the real clock, whatever models.clock says.
-DAY_ZERO = datetime.combine(datetime.now(UTC).date() - timedelta(days=10), time(), UTC)
-RSID = "furniture"
-
-COLLECT = """
-mutation($input: CollectHitsInput!) {
-  collectHits(input: $input) {
-    collectedCount refusedCount
-    outcomes { index collected visitNumber errors { field code message } transactionIds { transactionId result } }
-    snapshots { id transactionId }
-    userErrors { field code message }
-  }
-}"""
-
-VISITOR = """
-query($rsid: String!, $visitorId: String!) {
-  reportSuite(rsid: $rsid) {
-    visitor(visitorId: $visitorId) {
-      id visitorId visitCount firstSeen lastSeen
-      profile { dimension value setAt visitNumber }
-    }
-  }
-}"""
+pytestmark = pytest.mark.usefixtures("today")
 
 VISITORS = """
 query($rsid: String!, $first: Int!, $after: String) {
@@ -44,21 +22,6 @@ query($rsid: String!, $first: Int!, $after: String) {
     visitors(first: $first, after: $after) {
       edges { cursor node { visitorId visitCount } }
       pageInfo { hasNextPage endCursor }
-    }
-  }
-}"""
-
-HITS = """
-query($rsid: String!, $visitorId: String!, $first: Int!, $after: String) {
-  reportSuite(rsid: $rsid) {
-    visitor(visitorId: $visitorId) {
-      hits(first: $first, after: $after) {
-        edges {
-          cursor
-          node { id visitorId timestamp visitNumber values { dimension value } events { event value } transactionId }
-        }
-        pageInfo { hasNextPage endCursor }
-      }
     }
   }
 }"""
@@ -75,33 +38,6 @@ query($rsid: String!, $visitorId: String!, $first: Int!, $after: String) {
   }
 }"""
 
-TRANSACTION_FIELDS = """
-fragment Tx on Transaction {
-  id transactionId visitor { visitorId } snapshot { dimension value } visitNumber
-  recordedAt expiresAt status linkedRowCount
-}"""
-
-TRANSACTION = (
-    """
-query($rsid: String!, $id: String!) {
-  reportSuite(rsid: $rsid) { transaction(transactionId: $id) { ...Tx } }
-}"""
-    + TRANSACTION_FIELDS
-)
-
-TRANSACTIONS = (
-    """
-query($rsid: String!, $first: Int!, $after: String, $status: TransactionStatus) {
-  reportSuite(rsid: $rsid) {
-    transactions(first: $first, after: $after, status: $status) {
-      edges { cursor node { ...Tx } }
-      pageInfo { hasNextPage endCursor }
-    }
-  }
-}"""
-    + TRANSACTION_FIELDS
-)
-
 NODE = """
 query($id: ID!) {
   node(id: $id) {
@@ -111,67 +47,6 @@ query($id: ID!) {
     ... on Hit { visitorId visitNumber collectedWith: transactionId }
   }
 }"""
-
-
-def moment(day: int, hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
-
-
-def at(day: int, hhmm: str) -> str:
-    return moment(day, hhmm).isoformat()
-
-
-def parsed(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def values(pairs: list[dict]) -> dict[str, str]:
-    return {p["dimension"]: p["value"] for p in pairs}
-
-
-def hit(visitor_id: str, day: int, hhmm: str, **fields) -> dict:
-    return {"visitorId": visitor_id, "timestamp": at(day, hhmm)} | fields
-
-
-def codes(result) -> list[str]:
-    return [e.extensions["code"] for e in result.errors or []]
-
-
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch):
-    """models.clock reads this; tests move `today.now`. Collection happens on day 9."""
-    current = Clock(moment(9, "12:00"))
-    monkeypatch.setattr(clock, "now", lambda: current.now)
-    return current
-
-
-@pytest.fixture
-async def suite(store, company):
-    await report_suites.create(store, company.admin, RSID, "Furniture", time_zone="America/New_York")
-    await report_suites.set_recording(store, company.admin, RSID, True)
-    return RSID
-
-
-async def collect(execute, caller, hits: list[dict], rsid: str = RSID) -> dict:
-    result = await execute(COLLECT, caller, input={"rsid": rsid, "hits": hits})
-    assert result.errors is None, result.errors
-    return result.data["collectHits"]
-
-
-async def query(execute, caller, text: str, **variables) -> dict:
-    result = await execute(text, caller, **variables)
-    assert result.errors is None, result.errors
-    return result.data
-
-
-async def stored(store, collection: str) -> list[dict]:
-    return await store.find_many(collection, {})
 
 
 # --- ReportSuite.visitor ----------------------------------------------------------------

@@ -11,38 +11,19 @@ from models.data_sources import Category, SourceType
 from models.problems import Rejected
 from resolvers import api_keys, data_sources, report_suites
 from tests.conftest import make_company
+from tests.helpers import codes
+from tests.queries import (
+    CONFIGURE_SOURCE,
+    CREATE_SOURCE,
+    CREATE_SUITE,
+    DEACTIVATE_SOURCE,
+    LIST_SUITES,
+    SET_RECORDING,
+    UPDATE_SUITE,
+    VIEWER,
+)
 
-VIEWER = "query { viewer { companyId role keyId } }"
 NODE = "query($id: ID!) { node(id: $id) { id } }"
-LIST_SUITES = "query { reportSuites { edges { node { rsid name } } } }"
-CREATE_SUITE = """
-mutation($input: CreateReportSuiteInput!) {
-  createReportSuite(input: $input) { reportSuite { rsid } userErrors { field code message } }
-}"""
-UPDATE_SUITE = """
-mutation($input: UpdateReportSuiteInput!) {
-  updateReportSuite(input: $input) { reportSuite { rsid name } userErrors { field code message } }
-}"""
-SET_RECORDING = """
-mutation($input: SetTransactionIdRecordingInput!) {
-  setTransactionIdRecording(input: $input) { reportSuite { rsid } userErrors { field code message } }
-}"""
-CREATE_SOURCE = """
-mutation($input: CreateDataSourceInput!) {
-  createDataSource(input: $input) { dataSource { id } userErrors { field code message } }
-}"""
-CONFIGURE_SOURCE = """
-mutation($input: ConfigureDataSourceInput!) {
-  configureDataSource(input: $input) { dataSource { id name } userErrors { field code message } }
-}"""
-DEACTIVATE_SOURCE = """
-mutation($input: DeactivateDataSourceInput!) {
-  deactivateDataSource(input: $input) { dataSource { id status } userErrors { field code message } }
-}"""
-
-
-def error_codes(result) -> list[str]:
-    return [(e.extensions or {}).get("code") for e in result.errors or []]
 
 
 # --- keys -------------------------------------------------------------------------
@@ -142,7 +123,7 @@ async def test_without_a_key_every_operation_is_unauthenticated(store, execute, 
     ]
     for query, variables in operations:
         result = await execute(query, None, **variables)
-        assert error_codes(result) == ["UNAUTHENTICATED"], query
+        assert codes(result) == ["UNAUTHENTICATED"], query
         assert "Bearer" in result.errors[0].message
 
 
@@ -182,7 +163,7 @@ async def test_settings_need_an_admin_key_and_weaker_keys_change_nothing(store, 
 
     result = await execute(query, getattr(company, role), **variables)
 
-    assert error_codes(result) == ["FORBIDDEN"]
+    assert codes(result) == ["FORBIDDEN"]
     assert "ADMIN" in result.errors[0].message
     assert result.data is None
     assert await store.find_many(collections.REPORT_SUITES, {}) == suites_before

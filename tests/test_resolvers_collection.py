@@ -1,7 +1,7 @@
 """collect_hits on both stores (embedded and a real MongoDB wire server): what it writes
 for visitors, hits and snapshots, and that it reads back as written."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -13,21 +13,11 @@ from models.snapshots import Snapshot, TransactionIdResult, TransactionStatus
 from models.store import DuplicateKey
 from resolvers import collection, report_suites, visitors
 from tests.conftest import make_company
+from tests.helpers import DAY_ZERO, moment
 
-# In the real calendar's recent past: the TTL index removes snapshots past their expiry by
-# the real clock on both stores.
-DAY_ZERO = datetime.combine(datetime.now(UTC).date() - timedelta(days=10), time(), UTC)
+pytestmark = pytest.mark.usefixtures("today")
+
 RSID = "telco"
-
-
-def moment(day: int, hhmm: str) -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch):
-    monkeypatch.setattr(clock, "now", lambda: moment(9, "12:00"))
 
 
 @pytest.fixture

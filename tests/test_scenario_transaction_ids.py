@@ -3,7 +3,6 @@ and, where calls race, on both stores."""
 
 import asyncio
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,94 +13,25 @@ from models.snapshots import TransactionIdResult
 from models.store import StoreUnavailable
 from resolvers import collection, report_suites, visitors
 from tests.conftest import make_company
+from tests.helpers import RSID, at, collect, moment, query, values
+from tests.queries import HITS, TRANSACTION, TRANSACTIONS, VISITOR
 
-NEW_YORK = ZoneInfo("America/New_York")
-
-COLLECT = """
-mutation($input: CollectHitsInput!) {
-  collectHits(input: $input) {
-    collectedCount refusedCount
-    outcomes { index collected visitNumber errors { field code message } transactionIds { transactionId result } }
-    snapshots { transactionId visitNumber snapshot { dimension value } visitor { visitorId } }
-    userErrors { field code message }
-  }
-}"""
-
-TRANSACTION = """
-query($rsid: String!, $id: String!) {
-  reportSuite(rsid: $rsid) {
-    transaction(transactionId: $id) {
-      transactionId status visitNumber recordedAt expiresAt snapshot { dimension value } visitor { visitorId }
-    }
-  }
-}"""
-
-VISITOR = """
-query($rsid: String!, $visitorId: String!) {
-  reportSuite(rsid: $rsid) {
-    visitor(visitorId: $visitorId) {
-      visitCount profile { dimension value }
-      hits(first: 1) { edges { node { visitNumber values { dimension value } } } }
-    }
-  }
-}"""
-
-
-# Hits are dated in the last few days: the embedded store's TTL index removes documents
-# whose expiry is past by the real clock, whatever models.clock says.
-DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=8), datetime.min.time(), NEW_YORK)
-
-
-def moment(day: int, time: str) -> datetime:
-    hours, minutes = map(int, time.split(":"))
-    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
-
-
-def at(day: int, time: str) -> str:
-    """New York wall-clock time on day `day`, as the ISO-8601 string a client sends."""
-    return moment(day, time).isoformat()
-
-
-def values(pairs: list[dict]) -> dict[str, str]:
-    return {p["dimension"]: p["value"] for p in pairs}
-
-
-@pytest.fixture(autouse=True)
-def today(monkeypatch):
-    """Collect as if on day 8, inside the 90-day window of the hits below."""
-    monkeypatch.setattr(clock, "now", lambda: moment(8, "12:00"))
-
-
-@pytest.fixture
-async def suite(store, company):
-    await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
-    await report_suites.set_recording(store, company.admin, "furniture", True)
-    return "furniture"
-
-
-@pytest.fixture
-def collect(execute, company, suite):
-    async def run(*hits: dict, caller=None):
-        result = await execute(COLLECT, caller or company.uploader, input={"rsid": suite, "hits": list(hits)})
-        assert result.errors is None
-        return result.data["collectHits"]
-
-    return run
+pytestmark = pytest.mark.usefixtures("today")
 
 
 async def transaction(execute, company, transaction_id: str) -> dict | None:
-    result = await execute(TRANSACTION, company.reader, rsid="furniture", id=transaction_id)
+    result = await execute(TRANSACTION, company.reader, rsid=RSID, id=transaction_id)
     assert result.errors is None
     return result.data["reportSuite"]["transaction"]
 
 
-async def test_a_lead_form_hit_snapshots_the_state_without_metrics(collect, execute, company):
-    payload = await collect(
+async def test_a_lead_form_hit_snapshots_the_state_without_metrics(execute, company, suite):
+    payload = await collect(execute, company.uploader, [
         {"visitorId": "v-1", "timestamp": at(0, "10:00"), "pageName": "home", "trackingCode": "spring-sale",
          "evars": [{"number": 1, "value": "email"}]},
         {"visitorId": "v-1", "timestamp": at(0, "10:05"), "pageName": "lead-form",
          "evars": [{"number": 2, "value": "sofa"}], "events": [{"number": 1, "value": 1}], "transactionId": "lead_100"},
-    )  # fmt: skip
+    ])  # fmt: skip
 
     assert payload["outcomes"][1]["transactionIds"] == [{"transactionId": "lead_100", "result": "SNAPSHOT_MADE"}]
     lead = await transaction(execute, company, "lead_100")
@@ -112,27 +42,35 @@ async def test_a_lead_form_hit_snapshots_the_state_without_metrics(collect, exec
     assert datetime.fromisoformat(lead["expiresAt"]) == datetime.fromisoformat(at(0, "10:05")) + timedelta(days=90)
 
 
-async def test_a_visit_evar_is_in_a_later_snapshot_of_its_visit_and_gone_in_the_next_visit(collect, execute, company):
+async def test_a_visit_evar_is_in_a_later_snapshot_of_its_visit_and_gone_in_the_next_visit(execute, company, suite):
     await collect(
-        {"visitorId": "v-2", "timestamp": at(0, "10:00"), "evars": [{"number": 1, "value": "email"}]},
-        {"visitorId": "v-2", "timestamp": at(0, "10:20"), "transactionId": "lead_200"},
-        {"visitorId": "v-2", "timestamp": at(0, "11:00"), "pageName": "home"},  # 40 min later: a new visit
+        execute,
+        company.uploader,
+        [
+            {"visitorId": "v-2", "timestamp": at(0, "10:00"), "evars": [{"number": 1, "value": "email"}]},
+            {"visitorId": "v-2", "timestamp": at(0, "10:20"), "transactionId": "lead_200"},
+            {"visitorId": "v-2", "timestamp": at(0, "11:00"), "pageName": "home"},  # 40 min later: a new visit
+        ],
     )
 
     assert values((await transaction(execute, company, "lead_200"))["snapshot"]) == {"evar1": "email"}
-    result = await execute(VISITOR, company.reader, rsid="furniture", visitorId="v-2")
-    visitor = result.data["reportSuite"]["visitor"]
+    visitor = (await query(execute, company.reader, VISITOR, rsid=RSID, visitorId="v-2"))["reportSuite"]["visitor"]
     assert visitor["visitCount"] == 2
     assert "evar1" not in values(visitor["profile"])
-    latest = visitor["hits"]["edges"][0]["node"]
+    hits = await query(execute, company.reader, HITS, rsid=RSID, visitorId="v-2", first=1)
+    latest = hits["reportSuite"]["visitor"]["hits"]["edges"][0]["node"]
     assert latest["visitNumber"] == 2
     assert values(latest["values"]) == {"pageName": "home"}
 
 
-async def test_only_the_first_occurrence_of_an_id_makes_a_snapshot(collect, execute, company):
+async def test_only_the_first_occurrence_of_an_id_makes_a_snapshot(execute, company, suite):
     payload = await collect(
-        {"visitorId": "v-3", "timestamp": at(1, "10:00"), "evars": [{"number": 1, "value": "a"}], "transactionId": "t-2"},
-        {"visitorId": "v-3", "timestamp": at(1, "10:20"), "evars": [{"number": 1, "value": "b"}], "transactionId": "t-2"},
+        execute,
+        company.uploader,
+        [
+            {"visitorId": "v-3", "timestamp": at(1, "10:00"), "evars": [{"number": 1, "value": "a"}], "transactionId": "t-2"},
+            {"visitorId": "v-3", "timestamp": at(1, "10:20"), "evars": [{"number": 1, "value": "b"}], "transactionId": "t-2"},
+        ],
     )
 
     assert [o["transactionIds"][0]["result"] for o in payload["outcomes"]] == ["SNAPSHOT_MADE", "ALREADY_RECORDED"]
@@ -140,9 +78,11 @@ async def test_only_the_first_occurrence_of_an_id_makes_a_snapshot(collect, exec
     assert values((await transaction(execute, company, "t-2"))["snapshot"]) == {"evar1": "a"}
 
 
-async def test_several_ids_on_one_hit_make_snapshots_of_the_same_state(collect, execute, company):
+async def test_several_ids_on_one_hit_make_snapshots_of_the_same_state(execute, company, suite):
     payload = await collect(
-        {"visitorId": "v-4", "timestamp": at(2, "09:00"), "evars": [{"number": 5, "value": "x"}], "transactionId": "call_1,lead_1"}
+        execute,
+        company.uploader,
+        [{"visitorId": "v-4", "timestamp": at(2, "09:00"), "evars": [{"number": 5, "value": "x"}], "transactionId": "call_1,lead_1"}],
     )
 
     assert sorted(s["transactionId"] for s in payload["snapshots"]) == ["call_1", "lead_1"]
@@ -150,11 +90,11 @@ async def test_several_ids_on_one_hit_make_snapshots_of_the_same_state(collect, 
     assert call["snapshot"] == lead["snapshot"] == [{"dimension": "evar5", "value": "x"}]
 
 
-async def test_recording_off_makes_no_snapshot_and_existing_ones_stay(collect, execute, company, store):
-    await collect({"visitorId": "v-5", "timestamp": at(3, "09:00"), "transactionId": "t-0"})
-    await report_suites.set_recording(store, company.admin, "furniture", False)
+async def test_recording_off_makes_no_snapshot_and_existing_ones_stay(execute, company, suite, store):
+    await collect(execute, company.uploader, [{"visitorId": "v-5", "timestamp": at(3, "09:00"), "transactionId": "t-0"}])
+    await report_suites.set_recording(store, company.admin, RSID, False)
 
-    payload = await collect({"visitorId": "v-5", "timestamp": at(3, "09:10"), "transactionId": "t-1"})
+    payload = await collect(execute, company.uploader, [{"visitorId": "v-5", "timestamp": at(3, "09:10"), "transactionId": "t-1"}])
 
     assert payload["outcomes"][0]["collected"] is True
     assert payload["outcomes"][0]["transactionIds"] == [{"transactionId": "t-1", "result": "RECORDING_OFF"}]
@@ -163,19 +103,23 @@ async def test_recording_off_makes_no_snapshot_and_existing_ones_stay(collect, e
     assert (await transaction(execute, company, "t-0"))["status"] == "UNLINKED"
 
 
-async def test_a_snapshot_past_its_window_is_expired_before_the_ttl_monitor_removes_it(collect, execute, company, monkeypatch, store):
-    await collect({"visitorId": "v-6", "timestamp": at(0, "09:00"), "evars": [{"number": 1, "value": "old"}], "transactionId": "t-3"})
-    monkeypatch.setattr(clock, "now", lambda: moment(90, "12:00"))  # hours past its 90 days
+async def test_a_snapshot_past_its_window_is_expired_before_the_ttl_monitor_removes_it(execute, company, suite, today, store):
+    await collect(
+        execute,
+        company.uploader,
+        [{"visitorId": "v-6", "timestamp": at(0, "09:00"), "evars": [{"number": 1, "value": "old"}], "transactionId": "t-3"}],
+    )
+    today.now = moment(90, "12:00")  # hours past its 90 days
 
     assert (await transaction(execute, company, "t-3"))["status"] == "EXPIRED"
-    unlinked = await execute(
-        '{ reportSuite(rsid: "furniture") { transactions(status: UNLINKED) { edges { node { transactionId } } } } }', company.reader
-    )
-    assert unlinked.data["reportSuite"]["transactions"]["edges"] == []
+    unlinked = await query(execute, company.reader, TRANSACTIONS, rsid=RSID, first=20, status="UNLINKED")
+    assert unlinked["reportSuite"]["transactions"]["edges"] == []
 
     # The id is free again: a new occurrence records a fresh snapshot in place of the expired one.
     payload = await collect(
-        {"visitorId": "v-7", "timestamp": at(90, "11:00"), "evars": [{"number": 1, "value": "new"}], "transactionId": "t-3"}
+        execute,
+        company.uploader,
+        [{"visitorId": "v-7", "timestamp": at(90, "11:00"), "evars": [{"number": 1, "value": "new"}], "transactionId": "t-3"}],
     )
     assert payload["outcomes"][0]["transactionIds"][0]["result"] == "SNAPSHOT_MADE"
     renewed = await transaction(execute, company, "t-3")
@@ -183,8 +127,8 @@ async def test_a_snapshot_past_its_window_is_expired_before_the_ttl_monitor_remo
     assert await store.count(collections.SNAPSHOTS, {"transactionId": "t-3"}) == 1
 
 
-async def test_a_hit_already_older_than_the_window_makes_no_snapshot(collect, execute, company):
-    payload = await collect({"visitorId": "v-8", "timestamp": at(-90, "09:00"), "transactionId": "t-old"})
+async def test_a_hit_already_older_than_the_window_makes_no_snapshot(execute, company, suite):
+    payload = await collect(execute, company.uploader, [{"visitorId": "v-8", "timestamp": at(-90, "09:00"), "transactionId": "t-old"}])
 
     assert payload["outcomes"][0]["collected"] is True
     assert payload["outcomes"][0]["transactionIds"][0]["result"] == "EXPIRED"
@@ -192,10 +136,14 @@ async def test_a_hit_already_older_than_the_window_makes_no_snapshot(collect, ex
 
 
 @pytest.mark.parametrize("placeholder", ["0", "NULL", "", "  "])
-async def test_a_placeholder_visitor_id_is_refused_and_the_rest_collected(collect, placeholder):
+async def test_a_placeholder_visitor_id_is_refused_and_the_rest_collected(execute, company, suite, placeholder):
     payload = await collect(
-        {"visitorId": placeholder, "timestamp": at(4, "09:00"), "transactionId": "t-9"},
-        {"visitorId": "v-9", "timestamp": at(4, "09:00")},
+        execute,
+        company.uploader,
+        [
+            {"visitorId": placeholder, "timestamp": at(4, "09:00"), "transactionId": "t-9"},
+            {"visitorId": "v-9", "timestamp": at(4, "09:00")},
+        ],
     )
 
     refused, collected = payload["outcomes"]
