@@ -3,6 +3,10 @@ answers, and collecting hits through the schema."""
 
 from datetime import UTC, datetime, time, timedelta
 
+from graph.context import Context
+from graph.schema import schema
+from models.companies import Caller
+from models.store import Store
 from tests.queries import COLLECT
 
 # Hits are dated in the last few days of the real calendar: the stores' TTL index removes
@@ -40,6 +44,16 @@ def codes(result) -> list[str | None]:
 def hit(visitor_id: str, day: int, hhmm: str, **fields) -> dict:
     """One HitInput, as a client sends it."""
     return {"visitorId": visitor_id, "timestamp": at(day, hhmm)} | fields
+
+
+def executor(store: Store):
+    """`execute` on `store`: runs one operation through the schema as `caller` (None: no key)
+    would, and returns the ExecutionResult."""
+
+    async def run(query: str, caller: Caller | None, **variables):
+        return await schema.execute(query, variable_values=variables, context_value=Context.build(store, caller))
+
+    return run
 
 
 async def query(execute, caller, text: str, **variables) -> dict:

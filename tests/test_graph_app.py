@@ -1,4 +1,4 @@
-"""The app over HTTP: the Authorization header, GraphiQL, /healthz, and masked errors."""
+"""graph/app.py, over HTTP: the Authorization header, GraphiQL, /healthz, and masked errors."""
 
 import time
 

@@ -1,4 +1,4 @@
-"""The `offline-graph` command: export-schema, create-company, create-api-key.
+"""graph/cli.py, the `offline-graph` command: export-schema, create-company, create-api-key.
 
 These are plain functions: the commands run their own event loop."""
 

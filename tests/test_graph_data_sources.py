@@ -1,4 +1,4 @@
-"""Data sources: create from the catalogue, columns checked against the header catalogue,
+"""graph/data_sources.py: create from the catalogue, columns checked against the header catalogue,
 configure, deactivate, the built-in Web beacon, the template file, and node(id:)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Variables holding a list far past any input's limit are refused unread."""
+"""graph/extensions/max_list_length.py: variables holding a list far past any input's limit are refused unread."""
 
 from graph.extensions.max_list_length import MAX_LIST_ITEMS
 from resolvers import report_suites

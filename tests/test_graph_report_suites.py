@@ -1,5 +1,5 @@
-"""Report suites: create, settings, eVar settings, the connection, node(id:), and the
-Transaction ID recording switch."""
+"""graph/report_suites.py: create, settings, eVar settings, the connection, node(id:), and
+the Transaction ID recording switch."""
 
 from datetime import UTC, datetime
 
@@ -9,8 +9,7 @@ from strawberry.relay import GlobalID
 from models import clock
 from models import store as collections
 from models.data_sources import Category, SourceType
-from models.problems import Rejected
-from resolvers import data_sources, report_suites
+from resolvers import data_sources
 from tests.queries import CREATE_SUITE, SET_RECORDING, SUITE_FIELDS, UPDATE_SUITE
 
 GET = "query($rsid: String!) { reportSuite(rsid: $rsid) { ...Suite } }" + SUITE_FIELDS
@@ -459,12 +458,3 @@ async def test_recording_needs_an_admin_key(execute, company):
     assert [e.extensions["code"] for e in result.errors] == ["FORBIDDEN"]
     suite = await execute(GET, company.reader, rsid="site")
     assert suite.data["reportSuite"]["transactionIdRecording"]["enabled"] is False
-
-
-async def test_resolver_create_validates_without_the_graph(store, company):
-    # The use-case itself refuses bad input; the graph is not the only guard.
-    with pytest.raises(Rejected) as rejected:
-        await report_suites.create(store, company.admin, "site", "Site", time_zone="Not/AZone")
-
-    assert rejected.value.problems[0].field == "timeZone"
-    assert await stored_suites(store) == []

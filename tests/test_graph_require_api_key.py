@@ -1,4 +1,5 @@
-"""A request without a valid key is refused before its input is read; introspection is open."""
+"""graph/extensions/require_api_key.py: a request without a valid key is refused before its
+input is read; introspection is open."""
 
 from graph.context import Context
 from graph.schema import schema

@@ -1,4 +1,4 @@
-"""The schema as a whole: the exported SDL matches the code, unexpected errors are masked,
+"""graph/schema.py, the schema as a whole: the exported SDL matches the code, unexpected errors are masked,
 and the limits on depth, tokens, aliases and page size hold."""
 
 import logging

@@ -1,5 +1,5 @@
-"""Visitor state, hit by hit: visits, eVar expiration and allocation, and the values in
-force at each hit (what its events are credited to). Unit tests of models.profiles."""
+"""models/profiles.py: visitor state, hit by hit: visits, eVar expiration and allocation,
+and the values in force at each hit (what its events are credited to)."""
 
 from datetime import UTC, datetime, timedelta
 

@@ -1,13 +1,11 @@
-"""The store seam, on both the embedded store and a real MongoDB wire server: unique
+"""models/store.py, the store seam, on both the embedded store and a real MongoDB wire server: unique
 indexes, bulk inserts with duplicates, optimistic versioned writes, keyset pages."""
 
 import pytest
 
 from models import store as collections
-from models.companies import hash_key
 from models.keys import snapshot_key
 from models.store import BULK_BATCH, DuplicateKey
-from resolvers import api_keys
 
 pytestmark = pytest.mark.wire
 
@@ -136,13 +134,3 @@ async def test_a_page_as_large_as_what_is_left_has_no_more(any_store):
     assert await any_store.find_page(THINGS, {}, "_id", False, None, 2) == ([{"_id": "a"}, {"_id": "b"}], False)
     assert await any_store.find_page(THINGS, {}, "_id", False, "b", 2) == ([], False)
     assert await any_store.find_page(THINGS, {}, "_id", False, None, 0) == ([], True)
-
-
-async def test_api_keys_are_stored_as_hashes_on_either_store(any_store):
-    company, key = await api_keys.create_company(any_store, "Acme")
-
-    (doc,) = await any_store.find_many(collections.API_KEYS, {"companyId": company["_id"]})
-
-    assert key not in repr(doc)
-    assert doc["hash"] == hash_key(key) != key
-    assert (await api_keys.authenticate(any_store, f"Bearer {key}")).company_id == company["_id"]
