@@ -7,7 +7,7 @@ import pytest
 
 from models import store as collections
 from models.companies import Role, hash_key
-from models.problems import Rejected
+from models.problems import Denied, Rejected
 from resolvers import api_keys
 
 # --- keys -------------------------------------------------------------------------
@@ -85,3 +85,20 @@ async def test_a_company_needs_a_name(store):
     assert rejected.value.problems[0].field == "name"
     assert await store.count(collections.COMPANIES, {}) == 0
     assert await store.count(collections.API_KEYS, {}) == 0
+
+
+# --- the role check every use-case makes -------------------------------------------------
+
+
+async def test_tenant_is_the_callers_company_view_once_its_role_is_enough(store, company):
+    assert api_keys.tenant(store, company.reader, Role.READER).company_id == company.id
+    assert api_keys.tenant(store, company.admin, Role.UPLOADER).company_id == company.id
+
+    with pytest.raises(Denied) as weak:
+        api_keys.tenant(store, company.reader, Role.UPLOADER)
+    with pytest.raises(Denied) as nobody:
+        api_keys.tenant(store, None, Role.READER)
+
+    assert [p.code for p in weak.value.problems] == ["FORBIDDEN"]
+    assert "UPLOADER" in weak.value.problems[0].message
+    assert [p.code for p in nobody.value.problems] == ["UNAUTHENTICATED"]

@@ -205,7 +205,6 @@ def hit(visitor: str, day: int, time: str, evar: str, transaction_id: str = "T-1
 
 
 async def test_concurrent_calls_with_one_id_make_one_snapshot_from_the_hit_recorded_first(any_store, any_company, interleaved):
-
     results = await asyncio.gather(
         collection.collect_hits(any_store, any_company.uploader, RSID, hit("a", 0, "10:00", "first")),
         collection.collect_hits(any_store, any_company.uploader, RSID, hit("b", 0, "10:20", "second")),
@@ -375,7 +374,6 @@ async def test_a_resent_hit_lists_its_expired_snapshot_once(any_store, any_compa
 
 
 async def test_the_same_call_sent_twice_at_once_counts_each_hit_once(any_store, any_company, interleaved):
-
     results = await asyncio.gather(*(collection.collect_hits(any_store, any_company.uploader, RSID, three_hits()) for _ in range(3)))
 
     assert all(o.collected for r in results for o in r.outcomes)
