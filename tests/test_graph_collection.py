@@ -7,9 +7,12 @@ from datetime import UTC, timedelta
 
 import pytest
 
+from models import fields
 from models import store as collections
+from models.hits import MAX_IDS_PER_HIT
 from models.report_suites import Allocation, EvarSetting, Expiration
 from resolvers import report_suites
+from resolvers.collection import MAX_HITS_PER_CALL
 from tests.helpers import RSID, at, codes, collect, executor, hit, moment, parsed, query, stored, values
 from tests.queries import COLLECT, HITS, TRANSACTION, VISITOR
 
@@ -288,3 +291,37 @@ async def test_another_company_cannot_collect_into_the_report_suite(store, execu
     assert await stored(store, collections.VISITORS) == []
     assert await stored(store, collections.HITS) == []
     assert await stored(store, collections.SNAPSHOTS) == []
+
+
+# --- the hit input follows the field catalogue ------------------------------------------
+
+INPUT_FIELDS = """
+query($name: String!) {
+  __type(name: $name) { inputFields { name description type { kind name ofType { kind name } } } }
+}"""
+
+
+async def input_fields(execute, name: str) -> dict[str, dict]:
+    data = await query(execute, None, INPUT_FIELDS, name=name)  # introspection needs no key
+    return {f["name"]: f for f in data["__type"]["inputFields"]}
+
+
+async def test_the_hit_input_has_a_field_per_hit_field_of_the_catalogue_and_no_other(execute):
+    hit_input = await input_fields(execute, "HitInput")
+
+    assert set(hit_input) == {f.key for f in fields.HIT_FIELDS} | {"visitorId", "timestamp", "evars", "events", "transactionId"}
+    assert {f.key: hit_input[f.key]["type"]["name"] for f in fields.HIT_METRICS} == {f.key: "Float" for f in fields.HIT_METRICS}
+    assert {f.key: hit_input[f.key]["type"]["name"] for f in fields.HIT_DIMENSIONS} == {f.key: "String" for f in fields.HIT_DIMENSIONS}
+    assert [hit_input[key]["type"]["kind"] for key in ("visitorId", "timestamp")] == ["NON_NULL", "NON_NULL"]
+
+
+async def test_the_limits_the_inputs_describe_are_the_catalogues(execute):
+    evar, event = await input_fields(execute, "EvarValueInput"), await input_fields(execute, "EventValueInput")
+    hit_input, call = await input_fields(execute, "HitInput"), await input_fields(execute, "CollectHitsInput")
+
+    assert evar["number"]["description"] == f"1 to {fields.EVARS}."
+    assert event["number"]["description"] == f"1 to {fields.EVENTS}."
+    assert f"At most {fields.MAX_ID_BYTES} bytes" in hit_input["visitorId"]["description"]
+    assert f"One to {MAX_IDS_PER_HIT} ids" in hit_input["transactionId"]["description"]
+    assert f"at most {fields.MAX_ID_BYTES} bytes in all" in hit_input["transactionId"]["description"]
+    assert call["hits"]["description"] == f"At most {MAX_HITS_PER_CALL:,}."
