@@ -1,5 +1,7 @@
 """Shared fixtures: the embedded store, a real MongoDB wire server, a company with keys,
-and `execute`, which runs one operation through the schema as a given key would."""
+`execute`, which runs one operation through the schema as a given key would, the clock
+(`today`) and the report suite online data is collected into (`suite`, and on both
+stores `any_company`)."""
 
 import os
 import shutil
@@ -9,14 +11,15 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 
-from graph.context import Context
-from graph.schema import schema
+from models import clock
 from models.companies import Caller, Role
 from models.store import Store
-from resolvers import api_keys
+from resolvers import api_keys, report_suites
+from tests.helpers import RSID, executor, moment
 
 
 @pytest.fixture
@@ -112,9 +115,35 @@ async def other_company(store):
 
 @pytest.fixture
 def execute(store):
-    """Run a GraphQL operation as `caller` (None: no key); returns the ExecutionResult."""
+    """Run a GraphQL operation on `store` as `caller` (None: no key); returns the ExecutionResult."""
+    return executor(store)
 
-    async def run(query: str, caller: Caller | None, **variables):
-        return await schema.execute(query, variable_values=variables, context_value=Context.build(store, caller))
 
-    return run
+@dataclass
+class Clock:
+    now: datetime
+
+
+@pytest.fixture
+def today(monkeypatch) -> Clock:
+    """models.clock reads this; a test moves `today.now`. It starts on day 9 at 12:00."""
+    current = Clock(moment(9, "12:00"))
+    monkeypatch.setattr(clock, "now", lambda: current.now)
+    return current
+
+
+@pytest.fixture
+async def suite(store, company):
+    """The report suite RSID ('furniture'), in New York time, with Transaction ID recording on."""
+    await report_suites.create(store, company.admin, RSID, "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(store, company.admin, RSID, True)
+    return RSID
+
+
+@pytest.fixture
+async def any_company(any_store):
+    """A company on `any_store`, with the report suite RSID in New York time and Transaction ID recording on."""
+    company = await make_company(any_store)
+    await report_suites.create(any_store, company.admin, RSID, "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(any_store, company.admin, RSID, True)
+    return company

@@ -1,4 +1,4 @@
-"""The embedded store's speed-ups: they keep mongomock's answers, and refuse to start on a
+"""models/embedded.py: the embedded store's speed-ups: they keep mongomock's answers, and refuse to start on a
 mongomock whose internals they cannot patch."""
 
 import pytest

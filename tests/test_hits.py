@@ -1,5 +1,5 @@
-"""The checks every online hit passes before it touches a visitor: ids, timestamps,
-transaction ids, eVar and event numbers. Unit tests of models.hits."""
+"""models/hits.py: the checks every online hit passes before it touches a visitor: ids,
+timestamps, transaction ids, eVar and event numbers."""
 
 from datetime import UTC, datetime, timedelta, timezone
 

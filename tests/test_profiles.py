@@ -1,10 +1,10 @@
-"""Visitor state, hit by hit: visits, eVar expiration and allocation, and the values in
-force at each hit (what its events are credited to). Unit tests of models.profiles."""
+"""models/profiles.py: visitor state, hit by hit: visits, eVar expiration and allocation,
+and the values in force at each hit (what its events are credited to)."""
 
 from datetime import UTC, datetime, timedelta
 
-from models.hits import CheckedHit, HitIn, check_hit
-from models.profiles import VisitorState, apply_hit
+from models.hits import CheckedHit, HitIn, StoredHit, check_hit
+from models.profiles import VisitorState, apply_hit, needs_history, values_as_of
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
 
 START = datetime(2031, 3, 2, 15, 0, tzinfo=UTC)
@@ -332,3 +332,58 @@ def test_the_state_remembers_its_last_1000_hits_to_recognise_a_whole_call_sent_a
     assert state.seq_of(hits[1049].digest) == 1050
     assert state.seq_of(hits[50].digest) == 51
     assert state.seq_of(hits[49].digest) is None
+
+
+# --- the state as of a time (offline rows with a visitor id) ------------------------------
+
+
+def example_2(rs: ReportSuite) -> tuple[VisitorState, list]:
+    """EXAMPLES.md example 2: evar1 and evar2 at 09:00 (here START), evar2 again at 09:10."""
+    return play(
+        rs,
+        hit(minutes(0), evar1="search", evar2="fibre-500", evar3="button", pageName="plans"),
+        hit(minutes(10), evar2="fibre-1000"),
+    )
+
+
+def test_as_of_the_last_hit_or_later_the_values_are_the_states_with_no_later_expiration_applied():
+    rs = suite(EvarSetting(3, Expiration.HIT))
+    state, _ = example_2(rs)
+
+    expected = {"evar1": "search", "evar2": "fibre-1000"}
+    assert values_as_of(rs, state, START + minutes(10), None) == expected
+    assert values_as_of(rs, state, START + days(2), None) == expected  # the visit is long over: evar1 and evar2 kept
+
+
+def test_between_two_hits_the_values_are_those_in_force_after_the_earlier_without_those_of_its_hit_alone():
+    rs = suite(EvarSetting(3, Expiration.HIT))
+    state, applied = example_2(rs)
+    first = StoredHit.of(applied[0], "rs", "2031-03-02")
+
+    assert values_as_of(rs, state, START + minutes(5), first) == {"evar1": "search", "evar2": "fibre-500"}
+    assert values_as_of(rs, state, START, first) == {"evar1": "search", "evar2": "fibre-500"}
+
+
+def test_before_the_first_hit_or_for_a_visitor_without_hits_there_are_no_values():
+    rs = suite()
+    state, _ = example_2(rs)
+
+    assert values_as_of(rs, state, START - timedelta(seconds=1), None) == {}
+    assert values_as_of(rs, VisitorState("rs", "company", "v-2"), START, None) == {}
+
+
+def test_between_two_hits_without_the_earlier_hit_stored_yet_there_is_nothing_to_credit():
+    rs = suite()
+    state, _ = example_2(rs)
+
+    assert values_as_of(rs, state, START + minutes(5), None) == {}
+
+
+def test_only_a_time_from_the_first_hit_up_to_before_the_last_needs_the_visitors_history():
+    state, _ = example_2(suite())
+
+    assert needs_history(state, START) is True
+    assert needs_history(state, START + minutes(9)) is True
+    assert needs_history(state, START - timedelta(seconds=1)) is False
+    assert needs_history(state, START + minutes(10)) is False
+    assert needs_history(VisitorState("rs", "company", "v-2"), START) is False

@@ -1,13 +1,11 @@
-"""The store seam, on both the embedded store and a real MongoDB wire server: unique
+"""models/store.py, the store seam, on both the embedded store and a real MongoDB wire server: unique
 indexes, bulk inserts with duplicates, optimistic versioned writes, keyset pages."""
 
 import pytest
 
 from models import store as collections
-from models.companies import hash_key
 from models.keys import snapshot_key
 from models.store import BULK_BATCH, DuplicateKey
-from resolvers import api_keys
 
 pytestmark = pytest.mark.wire
 
@@ -138,11 +136,76 @@ async def test_a_page_as_large_as_what_is_left_has_no_more(any_store):
     assert await any_store.find_page(THINGS, {}, "_id", False, None, 0) == ([], True)
 
 
-async def test_api_keys_are_stored_as_hashes_on_either_store(any_store):
-    company, key = await api_keys.create_company(any_store, "Acme")
+# --- the company view (Store.company) ---------------------------------------------------
 
-    (doc,) = await any_store.find_many(collections.API_KEYS, {"companyId": company["_id"]})
+OURS, THEIRS = "acme", "globex"
+THEIR_DOC = {"_id": "theirs", "companyId": THEIRS, "n": 3, "version": 1}
 
-    assert key not in repr(doc)
-    assert doc["hash"] == hash_key(key) != key
-    assert (await api_keys.authenticate(any_store, f"Bearer {key}")).company_id == company["_id"]
+
+@pytest.fixture
+async def ours(any_store):
+    """Acme's view of a collection holding two of its documents and one of Globex's."""
+    await any_store.insert_many(
+        THINGS,
+        [{"_id": "ours-1", "companyId": OURS, "n": 1, "version": 1}, {"_id": "ours-2", "companyId": OURS, "n": 2, "version": 1}, THEIR_DOC],
+    )
+    return any_store.company(OURS)
+
+
+async def test_a_company_view_finds_only_its_own_documents_even_by_their_exact_id(ours):
+    assert (await ours.find_one(THINGS, {"_id": "ours-1"}))["n"] == 1
+    assert await ours.find_one(THINGS, {"_id": "theirs"}) is None
+
+    found = await ours.find_many(THINGS, {"_id": {"$in": ["ours-1", "theirs", "ours-2"]}})
+
+    assert sorted(d["_id"] for d in found) == ["ours-1", "ours-2"]
+    assert await ours.find_many(THINGS, {"_id": {"$in": ["theirs"]}}) == []
+    # A filter naming the other company is narrowed to the view's own all the same.
+    assert {d["companyId"] for d in await ours.find_many(THINGS, {"companyId": THEIRS})} == {OURS}
+
+
+async def test_a_company_view_pages_and_counts_only_its_own_documents(any_store, ours):
+    assert await ours.find_page(THINGS, {}, "_id", False, None, 10) == (
+        [{"_id": "ours-1", "companyId": OURS, "n": 1, "version": 1}, {"_id": "ours-2", "companyId": OURS, "n": 2, "version": 1}],
+        False,
+    )
+    assert await ours.find_page(THINGS, {}, "_id", False, "ours-2", 10) == ([], False)  # "theirs" sorts after
+    assert await ours.find_page(THINGS, {"_id": "theirs"}, "_id", True, None, 10) == ([], False)
+    assert await ours.count(THINGS, {}) == 2
+    assert await ours.count(THINGS, {"_id": "theirs"}) == 0
+    assert await any_store.count(THINGS, {}) == 3
+
+
+async def test_a_company_view_cannot_change_another_companys_document_given_its_id(any_store, ours):
+    # Written as Acme's under Globex's _id, at the next version or as new: a conflict, never a write.
+    assert await ours.replace_versioned(THINGS, {"_id": "theirs", "companyId": OURS, "n": 99, "version": 2}) is False
+    conflicts = await ours.replace_many_versioned(
+        THINGS, [{"_id": "theirs", "companyId": OURS, "n": 99, "version": 1}, {"_id": "ours-1", "companyId": OURS, "n": 10, "version": 2}]
+    )
+    with pytest.raises(DuplicateKey):
+        await ours.insert(THINGS, {"_id": "theirs", "companyId": OURS, "n": 99})
+    await ours.increment(THINGS, {"_id": "theirs"}, {"n": 1})
+    await ours.increment(THINGS, {"_id": "ours-2"}, {"n": 1})
+
+    assert conflicts == {"theirs"}
+    assert await any_store.find_one(THINGS, {"_id": "theirs"}) == THEIR_DOC
+    assert (await any_store.find_one(THINGS, {"_id": "ours-1"}))["n"] == 10
+    assert (await any_store.find_one(THINGS, {"_id": "ours-2"}))["n"] == 3
+
+
+@pytest.mark.parametrize("doc", [{"_id": "x", "companyId": THEIRS, "version": 1}, {"_id": "x", "version": 1}], ids=["theirs", "no-company"])
+async def test_writing_a_document_not_of_the_views_company_raises_and_writes_nothing(any_store, doc):
+    ours = any_store.company(OURS)
+    own = {"_id": "y", "companyId": OURS, "version": 1}
+    writes = [
+        lambda: ours.insert(THINGS, doc),
+        lambda: ours.insert_many(THINGS, [own, doc]),
+        lambda: ours.replace_versioned(THINGS, doc),
+        lambda: ours.replace_many_versioned(THINGS, [own, doc]),
+    ]
+
+    for write in writes:
+        with pytest.raises(ValueError, match="another company"):
+            await write()
+
+    assert await any_store.find_many(THINGS, {}) == []

@@ -1,4 +1,4 @@
-"""Input larger than its fields take is refused with a code and its path before it is
+"""graph/extensions/max_input_size.py: input larger than its fields take is refused with a code and its path before it is
 converted: lists over their field's limit, absurd strings, and too many items in all."""
 
 import pytest

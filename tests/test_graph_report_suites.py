@@ -1,5 +1,5 @@
-"""Report suites: create, settings, eVar settings, the connection, node(id:), and the
-Transaction ID recording switch."""
+"""graph/report_suites.py: create, settings, eVar settings, the connection, node(id:), and
+the Transaction ID recording switch."""
 
 from datetime import UTC, datetime
 
@@ -9,39 +9,9 @@ from strawberry.relay import GlobalID
 from models import clock
 from models import store as collections
 from models.data_sources import Category, SourceType
-from models.problems import Rejected
-from resolvers import data_sources, report_suites
+from resolvers import data_sources
+from tests.queries import CREATE_SUITE, SET_RECORDING, SUITE_FIELDS, UPDATE_SUITE
 
-SUITE_FIELDS = """
-fragment Suite on ReportSuite {
-  id rsid name timeZone currency visitTimeoutMinutes transactionIdWindowDays
-  transactionIdRecording { enabled changedAt changedBy }
-  evarSettings { number expiration days allocation }
-}"""
-CREATE = (
-    """
-mutation($input: CreateReportSuiteInput!) {
-  createReportSuite(input: $input) { reportSuite { ...Suite } userErrors { field code message } }
-}"""
-    + SUITE_FIELDS
-)
-UPDATE = (
-    """
-mutation($input: UpdateReportSuiteInput!) {
-  updateReportSuite(input: $input) { reportSuite { ...Suite } userErrors { field code message } }
-}"""
-    + SUITE_FIELDS
-)
-SET_RECORDING = (
-    """
-mutation($input: SetTransactionIdRecordingInput!) {
-  setTransactionIdRecording(input: $input) {
-    reportSuite { ...Suite dataSources { edges { node { name transactionIdRecording } } } }
-    userErrors { field code message }
-  }
-}"""
-    + SUITE_FIELDS
-)
 GET = "query($rsid: String!) { reportSuite(rsid: $rsid) { ...Suite } }" + SUITE_FIELDS
 EVAR = "query($rsid: String!, $n: Int!) { reportSuite(rsid: $rsid) { evarSetting(number: $n) { number expiration days allocation } } }"
 NODE = "query($id: ID!) { node(id: $id) { id ... on ReportSuite { rsid name } } }"
@@ -56,13 +26,13 @@ SOURCES = "query($rsid: String!) { reportSuite(rsid: $rsid) { dataSources { edge
 
 
 async def create(execute, caller, **input):
-    result = await execute(CREATE, caller, input=input)
+    result = await execute(CREATE_SUITE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["createReportSuite"]
 
 
 async def update(execute, caller, **input):
-    result = await execute(UPDATE, caller, input=input)
+    result = await execute(UPDATE_SUITE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["updateReportSuite"]
 
@@ -488,12 +458,3 @@ async def test_recording_needs_an_admin_key(execute, company):
     assert [e.extensions["code"] for e in result.errors] == ["FORBIDDEN"]
     suite = await execute(GET, company.reader, rsid="site")
     assert suite.data["reportSuite"]["transactionIdRecording"]["enabled"] is False
-
-
-async def test_resolver_create_validates_without_the_graph(store, company):
-    # The use-case itself refuses bad input; the graph is not the only guard.
-    with pytest.raises(Rejected) as rejected:
-        await report_suites.create(store, company.admin, "site", "Site", time_zone="Not/AZone")
-
-    assert rejected.value.problems[0].field == "timeZone"
-    assert await stored_suites(store) == []

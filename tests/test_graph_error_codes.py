@@ -1,4 +1,4 @@
-"""The errors found before execution carry a stable code, as every other error does."""
+"""graph/extensions/error_codes.py: the errors found before execution carry a stable code, as every other error does."""
 
 import pytest
 

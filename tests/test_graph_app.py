@@ -1,4 +1,4 @@
-"""The app over HTTP: the Authorization header, GraphiQL, /healthz, and masked errors."""
+"""graph/app.py, over HTTP: the Authorization header, GraphiQL, /healthz, and masked errors."""
 
 import time
 
@@ -11,10 +11,10 @@ from models import store as collections
 from models.companies import Role
 from models.store import Store
 from resolvers import api_keys, report_suites
+from tests.queries import LIST_SUITES, VIEWER
 
-VIEWER = "query { viewer { companyId role } }"
+# Its input inline: sent without variables, over GET too.
 CREATE_SUITE = 'mutation { createReportSuite(input: {rsid: "site", name: "Site"}) { reportSuite { rsid } userErrors { code } } }'
-LIST_SUITES = "query { reportSuites { edges { node { rsid } } } }"
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ async def test_a_valid_bearer_key_identifies_the_company_and_role(client, compan
     response = await post(client, VIEWER, f"Bearer {company.admin_key}")
 
     assert response.status_code == 200
-    assert response.json() == {"data": {"viewer": {"companyId": company.id, "role": "ADMIN"}}}
+    assert response.json() == {"data": {"viewer": {"companyId": company.id, "role": "ADMIN", "keyId": company.admin.key_id}}}
 
 
 async def test_the_scheme_is_matched_case_insensitively(client, company):

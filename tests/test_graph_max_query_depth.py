@@ -1,4 +1,4 @@
-"""Depth is counted in nested fields, fragments included, before validation; introspection
+"""graph/extensions/max_query_depth.py: depth is counted in nested fields, fragments included, before validation; introspection
 is not counted (graphql-core bounds it), so GraphiQL's schema query runs without a key."""
 
 from graphql import get_introspection_query, parse

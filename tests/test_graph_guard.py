@@ -1,4 +1,4 @@
-"""The guards measure each fragment once: a document whose fragments each spread the next
+"""graph/extensions/guard.py: the guards measure each fragment once: a document whose fragments each spread the next
 one twice is refused with a code, in steps growing with its length, keyed or not."""
 
 import pytest

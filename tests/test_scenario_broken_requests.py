@@ -1,5 +1,6 @@
-"""Requests over HTTP that are not GraphQL the server can read get a 400 with a coded
-GraphQL error and leave no traceback in the log; a store lost mid-request gets a 503."""
+"""Scenario tests: requests over HTTP that are not GraphQL the server can read get a 400
+with a coded GraphQL error and leave no traceback in the log; a store lost mid-request
+gets a 503 (graph/app.py's request decoding, the schema's error masking, the store)."""
 
 import json
 import logging

@@ -1,5 +1,5 @@
-"""Unexpected errors are masked; a store that stopped answering during an operation says so
-with its code (over HTTP: tests/test_requests.py)."""
+"""graph/extensions/mask_errors.py: unexpected errors are masked; a store that stopped answering during an operation says so
+with its code (over HTTP: tests/test_scenario_broken_requests.py)."""
 
 import logging
 

@@ -1,4 +1,5 @@
-"""A query that could fetch more than the cost limit is refused before it touches the store."""
+"""graph/extensions/max_query_cost.py: a query that could fetch more than the cost limit is
+refused before it touches the store."""
 
 import pytest
 

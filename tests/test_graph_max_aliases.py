@@ -1,4 +1,4 @@
-"""Aliases are counted across the document, a fragment's at each spread, before validation."""
+"""graph/extensions/max_aliases.py: aliases are counted across the document, a fragment's at each spread, before validation."""
 
 from graph.extensions.max_aliases import MAX_ALIASES
 

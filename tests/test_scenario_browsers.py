@@ -1,5 +1,7 @@
-"""What browsers meet: CORS for allowed origins only, WebSocket handshakes checked the same
-way, GraphiQL served whole from this server, and the production switches."""
+"""Scenario tests: what browsers meet, over HTTP and WebSocket: CORS for allowed origins
+only, WebSocket handshakes checked the same way, GraphiQL served whole from this server,
+and the production switches (graph/app.py, settings.py, graphiql.py and the
+introspection extension)."""
 
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""Data sources: create from the catalogue, columns checked against the header catalogue,
+"""graph/data_sources.py: create from the catalogue, columns checked against the header catalogue,
 configure, deactivate, the built-in Web beacon, the template file, and node(id:)."""
 
 import pytest
@@ -6,34 +6,9 @@ from strawberry.relay import GlobalID
 
 from models import store as collections
 from resolvers import report_suites
+from tests.helpers import RSID
+from tests.queries import CONFIGURE_SOURCE, CREATE_SOURCE, DEACTIVATE_SOURCE, SOURCE_FIELDS
 
-SOURCE_FIELDS = """
-fragment Source on DataSource {
-  id rsid name category type integration status builtIn stopOnErrors templateFile transactionIdRecording
-  dimensions { header friendlyName }
-  metrics { header friendlyName }
-}"""
-CREATE = (
-    """
-mutation($input: CreateDataSourceInput!) {
-  createDataSource(input: $input) { dataSource { ...Source } userErrors { field code message } }
-}"""
-    + SOURCE_FIELDS
-)
-CONFIGURE = (
-    """
-mutation($input: ConfigureDataSourceInput!) {
-  configureDataSource(input: $input) { dataSource { ...Source } userErrors { field code message } }
-}"""
-    + SOURCE_FIELDS
-)
-DEACTIVATE = (
-    """
-mutation($input: DeactivateDataSourceInput!) {
-  deactivateDataSource(input: $input) { dataSource { ...Source } userErrors { field code message } }
-}"""
-    + SOURCE_FIELDS
-)
 LIST = (
     """
 query($rsid: String!, $first: Int! = 20, $after: String) {
@@ -48,11 +23,10 @@ query($rsid: String!, $first: Int! = 20, $after: String) {
 )
 NODE = "query($id: ID!) { node(id: $id) { id ... on DataSource { ...Source } } }" + SOURCE_FIELDS
 
-RSID = "furniture"
-
 
 @pytest.fixture
 async def suite(store, company):
+    """This file's own: the suite RSID with Transaction ID recording off (conftest's is on)."""
     await report_suites.create(store, company.admin, RSID, "Furniture", time_zone="America/New_York")
     return RSID
 
@@ -87,19 +61,19 @@ def summary_source(**changes) -> dict:
 
 
 async def create(execute, caller, input: dict) -> dict:
-    result = await execute(CREATE, caller, input=input)
+    result = await execute(CREATE_SOURCE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["createDataSource"]
 
 
 async def configure(execute, caller, **input) -> dict:
-    result = await execute(CONFIGURE, caller, input=input)
+    result = await execute(CONFIGURE_SOURCE, caller, input=input)
     assert result.errors is None, result.errors
     return result.data["configureDataSource"]
 
 
 async def deactivate(execute, caller, id: str) -> dict:
-    result = await execute(DEACTIVATE, caller, input={"id": id})
+    result = await execute(DEACTIVATE_SOURCE, caller, input={"id": id})
     assert result.errors is None, result.errors
     return result.data["deactivateDataSource"]
 
@@ -402,7 +376,9 @@ async def test_an_id_of_another_type_is_not_found(execute, company, suite):
 
 
 @pytest.mark.parametrize(
-    ("mutation", "name"), [(CONFIGURE, "configureDataSource"), (DEACTIVATE, "deactivateDataSource")], ids=["configure", "deactivate"]
+    ("mutation", "name"),
+    [(CONFIGURE_SOURCE, "configureDataSource"), (DEACTIVATE_SOURCE, "deactivateDataSource")],
+    ids=["configure", "deactivate"],
 )
 async def test_a_malformed_id_is_a_user_error_on_id(execute, company, suite, mutation, name):
     result = await execute(mutation, company.admin, input={"id": "not-a-global-id"})

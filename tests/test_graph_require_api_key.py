@@ -1,13 +1,12 @@
-"""A request without a valid key is refused before validation and before its input is
-read; introspection is open."""
+"""graph/extensions/require_api_key.py: a request without a valid key is refused before
+validation and before its input is read; introspection is open."""
 
 from strawberry.schema import schema as strawberry_schema
 
 from graph.context import Context
 from graph.schema import schema
 from resolvers import collection
-
-COLLECT = "mutation($input: CollectHitsInput!) { collectHits(input: $input) { collectedCount } }"
+from tests.queries import COLLECT
 
 
 async def test_a_keyless_request_is_refused_before_its_input_is_converted(execute, monkeypatch):

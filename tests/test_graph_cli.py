@@ -1,4 +1,4 @@
-"""The `offline-graph` command: export-schema, create-company, create-api-key, and serve's settings.
+"""graph/cli.py, the `offline-graph` command: export-schema, create-company, create-api-key, and serve's settings.
 
 These are plain functions: the commands run their own event loop (serve's settings tests
 are async only to ask the app it would run, over httpx)."""

@@ -1,4 +1,4 @@
-"""The schema as a whole: the exported SDL matches the code, unexpected errors are masked,
+"""graph/schema.py, the schema as a whole: the exported SDL matches the code, unexpected errors are masked,
 and the limits on depth, tokens, aliases and page size hold."""
 
 import logging
@@ -8,9 +8,9 @@ from graph.extensions.max_aliases import MAX_ALIASES
 from graph.extensions.max_query_depth import MAX_DEPTH
 from graph.schema import MAX_TOKENS, schema
 from resolvers import report_suites
+from tests.queries import LIST_SUITES
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
-LIST_SUITES = "query { reportSuites { edges { node { rsid } } } }"
 SECRET = "password=hunter2 at db.internal:27017"
 
 

@@ -1,4 +1,4 @@
-"""A document selecting more fields than the limit is refused before validation, whose
+"""graph/extensions/max_query_fields.py: a document selecting more fields than the limit is refused before validation, whose
 cost grows with the square of the fields it compares."""
 
 import pytest
