@@ -1,0 +1,155 @@
+"""Benchmark: offline ingestion, section by section (parse + check for now).
+
+Builds upload files on the fly, about 50 MB and 600,000+ rows in all, and prints in one
+run: csv.reader's rows/s over the same bytes (decoded the same way, streamed), our
+checker's rows/s (`FileChecker`, fed 255 KB chunks as an upload arrives), our reader's
+rows/s (`read_rows`, every row parsed), each as a share of csv.reader's, and the peak
+memory growth of checking and reading (tracemalloc, in a separate untimed pass).
+
+The rows are split into one file per data source type, as real uploads are: a third of
+the rows in a Transaction ID file (each row with its id), a tenth in a Visitor ID file,
+the rest in a summary file. One file with both id columns cannot stand in for them: an
+empty visitorID is refused, so the rows without one would all be errors. Dates are half
+MM/DD/YYYY, half with a time that changes every row (no two alike), over 60 days.
+
+Add a section by writing `def section(files, args) -> None` and listing it in SECTIONS.
+
+    python bench/ingest.py             # ~50 MB
+    python bench/ingest.py --smoke     # ~5,000 rows, for CI
+    python bench/ingest.py --profile   # also the top of a cProfile of the checker
+"""
+
+import argparse
+import cProfile
+import csv
+import io
+import pstats
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from models.upload_files import MAX_FILE_BYTES, Encoding, FileChecker, read_rows
+from models.upload_rows import LineProblem
+
+CHUNK = 255 * 1024
+TIME_ZONE = "America/New_York"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+BASE_COLUMNS = ["Date", "Evar 1", "Evar 2", "Tracking Code", "Event 1", "Price"]
+KINDS = {"summary": (None, 0.57), "transaction": ("transactionID", 1 / 3), "visitor": ("visitorID", 0.1)}
+BYTES_PER_ROW = 58  # about, to size the row counts from the target bytes
+
+
+@dataclass
+class File:
+    kind: str
+    data: bytes
+    rows: int
+
+    def chunks(self):
+        for start in range(0, len(self.data), CHUNK):
+            yield self.data[start : start + CHUNK]
+
+
+def make_file(kind: str, id_column: str | None, rows: int, offset: int) -> File:
+    """Rows of one data source type; `offset` keeps ids and times apart across files."""
+    header = BASE_COLUMNS + ([id_column] if id_column else [])
+    lines = [f"# {kind} data source (bench)", "\t".join(header)]
+    for n in range(offset, offset + rows):
+        day = f"{4 + n % 60 // 30:02d}/{1 + n % 30:02d}/2026"
+        seconds = n * 37 % 86400
+        date = day if n % 2 else f"{day}/{seconds // 3600:02d}/{seconds // 60 % 60:02d}/{seconds % 60:02d}"
+        fields = [date, f"campaign-{n % 40}", f"product {n % 900}", f"tc_{n % 150}", str(n % 3 + 1), f"{n % 5000 / 100:.2f}"]
+        if id_column == "transactionID":
+            fields.append(f"order_{n}")
+        elif id_column == "visitorID":
+            fields.append(f"cust-{n % 50000}")
+        lines.append("\t".join(fields))
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) <= MAX_FILE_BYTES
+    return File(kind, data, rows)
+
+
+def make_files(target_bytes: int) -> list[File]:
+    total_rows = target_bytes // BYTES_PER_ROW
+    files, offset = [], 0
+    for kind, (id_column, share) in KINDS.items():
+        rows = int(total_rows * share)
+        files.append(make_file(kind, id_column, rows, offset))
+        offset += rows
+    return files
+
+
+def csv_rows(file: File) -> int:
+    text = io.TextIOWrapper(io.BytesIO(file.data), encoding="utf-8", newline="")
+    return sum(1 for _ in csv.reader(text, delimiter="\t"))
+
+
+def check(file: File) -> int:
+    checker = FileChecker(TIME_ZONE, NOW)
+    for chunk in file.chunks():
+        checker.feed(chunk)
+    result = checker.finish()
+    assert not result.problems, result.problems[:3]
+    return result.rows
+
+
+def read(file: File) -> int:
+    count = 0
+    for item in read_rows(file.chunks(), Encoding.UTF_8, TIME_ZONE, NOW):
+        assert not isinstance(item, LineProblem), item
+        count += 1
+    return count
+
+
+def rate(files: list[File], run) -> float:
+    began = time.perf_counter()
+    rows = sum(run(f) for f in files)
+    return rows / (time.perf_counter() - began)
+
+
+def peak_growth(files: list[File], run) -> int:
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for f in files:
+        run(f)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - base
+
+
+def parse_and_check(files: list[File], args) -> None:
+    csv_rate = rate(files, csv_rows)
+    check_rate = rate(files, check)
+    read_rate = rate(files, read)
+    print(f"ingest: csv.reader(delimiter='\\t')  {csv_rate:>10,.0f} rows/s")
+    print(f"ingest: FileChecker (check)        {check_rate:>10,.0f} rows/s  {check_rate / csv_rate:6.0%} of csv.reader")
+    print(f"ingest: read_rows (parse + check)  {read_rate:>10,.0f} rows/s  {read_rate / csv_rate:6.0%} of csv.reader")
+    growth = {name: peak_growth(files, run) for name, run in (("check", check), ("read", read))}
+    largest = max(len(f.data) for f in files)
+    print(f"ingest: peak memory growth         check {growth['check'] / 1e6:.1f} MB, read {growth['read'] / 1e6:.1f} MB (largest file {largest / 1e6:.1f} MB)")
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [check(f) for f in files])
+        pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+
+
+SECTIONS = [parse_and_check]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=float, default=50)
+    parser.add_argument("--smoke", action="store_true", help="~5,000 rows: checks the benchmark runs")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the checker")
+    args = parser.parse_args()
+    target = 5_000 * BYTES_PER_ROW if args.smoke else int(args.megabytes * 1_000_000)
+    files = make_files(target)
+    sizes = ", ".join(f"{f.kind} {f.rows:,} rows {len(f.data) / 1e6:.1f} MB" for f in files)
+    print(f"ingest: {sum(f.rows for f in files):,} rows, {sum(len(f.data) for f in files) / 1e6:.1f} MB ({sizes})")
+    for section in SECTIONS:
+        section(files, args)
+
+
+if __name__ == "__main__":
+    main()
