@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from itertools import chain
 
 from models.data_sources import DataSource
 from models.upload_rows import Layout, LineProblem, ParsedRow, RowChecker, Severity, check_header, file_problem
@@ -145,21 +146,25 @@ class _File:
         self._carry = ""
         self._cr = False  # the text so far ended with \r: a \n may follow in the next chunk
 
-    def push(self, data: bytes, final: bool = False) -> list:
-        """The rows (if wanted) and problems the new bytes complete, in file order."""
+    def push(self, data: bytes, final: bool = False) -> Iterator[list]:
+        """The rows (if wanted) and problems the new bytes complete, in file order.
+
+        They come a batch of lines at a time, so that rows are used and dropped before
+        the next batch is made (fewer live objects: less work for the garbage collector).
+        """
         if self.stopped:
-            return []
+            return
         self.size += len(data)
         if self.size > MAX_FILE_BYTES:
             message = f"a file is at most {MAX_FILE_BYTES // (1024 * 1024)} MB ({MAX_FILE_BYTES:,} bytes)."
-            return [self._stop(file_problem(self.lines + 1, None, "FILE_TOO_LARGE", message))]
+            yield [self._stop(file_problem(self.lines + 1, None, "FILE_TOO_LARGE", message))]
+            return
         text, refused = self.decoder.decode(data, final)
-        out = self._handle(self._lines(text, final and not refused))
+        yield from self._handle(self._lines(text, final and not refused))
         if refused and not self.stopped:
-            out.append(self._stop(file_problem(self.lines + 1, None, *refused)))
+            yield [self._stop(file_problem(self.lines + 1, None, *refused))]
         elif final and self.rows_checker is None and not self.stopped:
-            out.append(self._stop(file_problem(max(self.lines, 1), None, "NO_HEADER", "the file has no header line (it is empty or only comments).")))
-        return out
+            yield [self._stop(file_problem(max(self.lines, 1), None, "NO_HEADER", "the file has no header line (it is empty or only comments)."))]
 
     def _stop(self, problem: LineProblem) -> LineProblem:
         self.failed = self.stopped = True
@@ -181,28 +186,31 @@ class _File:
         self._carry = carry if len(carry) <= LONGEST_LINE else carry[: LONGEST_LINE + 1]
         return lines
 
-    def _handle(self, lines: list[str]) -> list:
+    def _handle(self, lines: list[str]) -> Iterator[list]:
         first = self.lines + 1
         self.lines += len(lines)
-        out: list = []
         start = 0
         if self.rows_checker is None:
-            start = self._find_header(lines, first, out)
+            header_problems: list = []
+            start = self._find_header(lines, first, header_problems)
+            if header_problems:
+                yield header_problems
             if self.stopped or self.rows_checker is None:
-                return out
+                return
         data = lines[start:] if start else lines
         if "" in data or ("\n" + "\n".join(data)).find("\n#") >= 0:
             numbers = [first + start + i for i, text in enumerate(data) if text and text[0] != "#"]
             data = [text for text in data if text and text[0] != "#"]  # comments and blank lines go
         else:
             numbers = range(first + start, first + start + len(data))
+        checker = self.rows_checker
         for start in range(0, len(data), _BATCH_LINES):
-            found, skipped = self.rows_checker.check_lines(numbers[start : start + _BATCH_LINES], data[start : start + _BATCH_LINES], self.rows_wanted)
-            out += found
+            batch = data[start : start + _BATCH_LINES]
+            found, skipped = checker.check_lines(numbers[start : start + _BATCH_LINES], batch, self.rows_wanted)
+            self.rows += len(batch)
             self.skipped_rows += skipped
-        self.rows += len(data)
-        self.failed = self.failed or self.rows_checker.failed
-        return out
+            self.failed = self.failed or checker.failed
+            yield found
 
     def _find_header(self, lines: list[str], first: int, out: list) -> int:
         """Check the header if it is among `lines`; returns where the data lines start."""
@@ -298,8 +306,8 @@ class FileChecker:
             )
         return self._result
 
-    def _take(self, problems: list[LineProblem]) -> None:
-        for problem in problems:
+    def _take(self, batches: Iterator[list[LineProblem]]) -> None:
+        for problem in chain.from_iterable(batches):
             if problem.severity is Severity.ERROR:
                 self._errors += 1
             else:
@@ -328,7 +336,9 @@ def read_rows(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: 
     """
     file = _File(_Decoder(encoding), source, time_zone, now, rows_wanted=True)
     for chunk in chunks:
-        yield from file.push(chunk)
+        for batch in file.push(chunk):
+            yield from batch
         if file.stopped:
             return
-    yield from file.push(b"", final=True)
+    for batch in file.push(b"", final=True):
+        yield from batch

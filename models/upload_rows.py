@@ -26,7 +26,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from functools import partial
 from itertools import compress, count, repeat
 from operator import add, contains, is_, itemgetter, not_
 from typing import NamedTuple
@@ -84,7 +83,11 @@ class ParsedRow(NamedTuple):
     visitor_id: str | None = None
 
 
-_make_row = partial(tuple.__new__, ParsedRow)  # from a 7-tuple, without Python-level code
+_new_tuple = tuple.__new__  # ParsedRows made from 7-tuples, without Python-level code
+
+
+def _make_rows(values: Iterable[tuple]) -> list[ParsedRow]:
+    return list(map(_new_tuple, repeat(ParsedRow), values))
 
 
 def file_problem(line: int, column: int | None, code: str, message: str) -> LineProblem:
@@ -218,6 +221,7 @@ class _Dates:
         self._day_texts: dict[str, str] = {}
         self._minutes: dict[str, timedelta] = {"": _NOON}
         self._seconds: dict[str, timedelta] = {"": timedelta(0)}
+        self._past_days: set[str] = set()  # of the days above, those wholly before now
 
     def parse(self, text: str) -> tuple:
         """(at, day, None) for a good date, else (None, None, (code, message))."""
@@ -236,6 +240,8 @@ class _Dates:
         text goes through `parse` (which learns new parts for the next time).
         """
         distinct = set(texts)
+        if not rows_wanted and self._known_and_past(distinct):  # no instant needed, nor made
+            return [], [], set(map(self._day_texts.__getitem__, set(map(_DAY, distinct))))
         midnights, minutes, seconds = self._midnights, self._minutes, self._seconds
         try:
             if not set(map(len, distinct)) <= _DATE_LENGTHS:
@@ -250,6 +256,15 @@ class _Dates:
         if not rows_wanted:
             return [], [], day_set
         return list(map(table.__getitem__, texts)), list(map(day_texts.__getitem__, map(_DAY, texts))), day_set
+
+    def _known_and_past(self, distinct: set[str]) -> bool:
+        """Every text is a good date of a day wholly past, from parts checked before."""
+        return (
+            set(map(len, distinct)) <= _DATE_LENGTHS
+            and not set(map(_DAY, distinct)).difference(self._past_days)
+            and not set(map(_MINUTES, distinct)).difference(self._minutes)
+            and not set(map(_SECONDS, distinct)).difference(self._seconds)
+        )
 
     def _column_carefully(self, texts: Sequence[str], distinct: set[str], bad: set[int], rows_wanted: bool) -> tuple[list, list, set[str]]:
         table = {text: self.parse(text) for text in distinct}
@@ -321,6 +336,8 @@ class _Dates:
             if midnight is not None and len(self._midnights) < _CACHE_SIZE:
                 self._midnights[text] = midnight
                 self._day_texts[text] = day_text
+                if EARLIEST <= midnight and midnight + timedelta(days=1) <= self._now:
+                    self._past_days.add(text)
         return known
 
     def _new_day(self, text: str) -> tuple:
@@ -343,6 +360,8 @@ class _Dates:
 _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 _DAY = itemgetter(slice(0, 10))
+_MINUTES = itemgetter(slice(10, 16))
+_SECONDS = itemgetter(slice(16, None))
 _DATE_LENGTHS = {10, 19}  # MM/DD/YYYY and MM/DD/YYYY/HH/mm/SS
 
 
@@ -531,7 +550,7 @@ class RowChecker:
                 return self._one_by_one(numbers, texts, range(len(texts)), rows_wanted)
             self._days |= screen.good_days
         if not screen.suspects:
-            return (list(map(_make_row, zip(numbers, *screen.values))) if rows_wanted else []), 0
+            return (_make_rows(zip(numbers, *screen.values)) if rows_wanted else []), 0
         return self._merge(numbers, texts, screen, rows_wanted)
 
     def _suspect_days(self, texts: Sequence[str], suspects: set[int]) -> set[str]:
@@ -559,7 +578,8 @@ class RowChecker:
         suspects = sorted(screen.suspects)
         if not rows_wanted:
             return self._one_by_one(numbers, texts, suspects, False)
-        good = {i: _make_row((numbers[i], *values)) for i, *values in zip(screen.candidates, *screen.values) if i not in screen.suspects}
+        made = _make_rows(zip(map(numbers.__getitem__, screen.candidates), *screen.values))
+        good = {i: row for i, row in zip(screen.candidates, made) if i not in screen.suspects}
         out: list = []
         skipped = 0
         for i in range(len(texts)):
@@ -591,6 +611,7 @@ class _Screen:
             return
         bad: set[int] = set()  # positions among the candidates
         columns = list(zip(*self._rows))
+        del self._rows  # freed now, not at the end: fewer objects for the garbage collector
         ats, days, day_set = checker._dates.column(columns[0], bad, rows_wanted)
         dimensions = self._dimensions(checker, columns, bad, rows_wanted)
         metrics = self._metrics(checker, columns, bad, rows_wanted)
@@ -606,8 +627,11 @@ class _Screen:
 
     def _candidates(self, checker: RowChecker, texts: Sequence[str]) -> list[int] | range:
         """Rows of the right size and width; `_rows` holds their fields."""
-        if max(map(len, texts)) > MAX_ROW_BYTES // 4:
+        longest = max(map(len, texts))
+        if longest > MAX_ROW_BYTES // 4:
             _mark(texts, lambda text: len(text) > MAX_ROW_BYTES // 4, self.suspects)
+        # The longest a value of a good row can be: its line less a date and the tabs.
+        self.longest_value = longest - 10 - (checker._width - 1)
         # A semicolon may be in a dimension (a warning) or a metric (an error): either way
         # `_check` words it.
         if ";" in "".join(texts):
@@ -625,7 +649,7 @@ class _Screen:
 
     def _dimensions(self, checker: RowChecker, columns: list, bad: set[int], rows_wanted: bool) -> list:
         values = [columns[i] for i in checker._dimension_indexes]
-        for column in values:
+        for column in values if self.longest_value * 4 > MAX_VALUE_BYTES else ():
             if max(map(len, column)) * 4 > MAX_VALUE_BYTES:
                 _mark(column, lambda value: len(value) * 4 > MAX_VALUE_BYTES, bad)
         if not rows_wanted:
@@ -636,9 +660,9 @@ class _Screen:
         return dicts
 
     def _metrics(self, checker: RowChecker, columns: list, bad: set[int], rows_wanted: bool) -> list:
-        numbers = [_numbers(columns[i], bad) for i in checker._metric_indexes]
-        missing = any(None in column for column in numbers)
-        if missing:  # a row needs at least one metric: `_check` words what is wrong
+        numbers = [_numbers(columns[i], bad, rows_wanted, self.longest_value) for i in checker._metric_indexes]
+        missing = any(column is not None and None in column for column in numbers)
+        if missing and None not in numbers:  # a row needs a metric: `_check` words what is wrong
             _mark(list(map(tuple.count, zip(*numbers), repeat(None))), len(numbers).__eq__, bad)
         if not rows_wanted:
             return []
@@ -651,7 +675,7 @@ class _Screen:
         if checker._transaction is None:
             return repeat(None)
         column = columns[checker._transaction]
-        if max(map(len, column)) * 4 > MAX_ID_BYTES:
+        if self.longest_value * 4 > MAX_ID_BYTES and max(map(len, column)) * 4 > MAX_ID_BYTES:
             _mark(column, lambda value: len(value) * 4 > MAX_ID_BYTES, bad)
         return [value or None for value in column] if "" in column else column
 
@@ -659,8 +683,7 @@ class _Screen:
         if checker._visitor is None:
             return repeat(None)
         column = columns[checker._visitor]
-        plain = set(map(str.lower, map(str.strip, column)))
-        if "" in plain or not plain.isdisjoint(PLACEHOLDER_IDS) or max(map(len, column)) * 4 > MAX_ID_BYTES or not all(map(str.isprintable, column)):
+        if not _plain_visitors(column):
             _mark(column, lambda value: not _plain_visitor(value), bad)
         return column
 
@@ -688,8 +711,12 @@ def _drop_missing(dicts: list[dict], has_missing: Iterable[bool]) -> None:
         dicts[i] = {key: value for key, value in dicts[i].items() if value is not None and value != ""}
 
 
-def _numbers(column: Sequence[str], bad: set[int]) -> list[float | None]:
-    """The metric values of a column, None where empty; bad values are marked in `bad`."""
+def _numbers(column: Sequence[str], bad: set[int], wanted: bool, longest: int) -> list[float | None] | None:
+    """The metric values of a column, None where empty; bad values are marked in `bad`.
+
+    Returns None instead when the values are not `wanted` and every one is a good number
+    (none missing). `longest` bounds the length of any value.
+    """
     distinct = set(column)
     if len(distinct) * 4 <= len(column):  # values repeat: parse each once
         table = {text: _number(text) if text else None for text in distinct}
@@ -698,6 +725,8 @@ def _numbers(column: Sequence[str], bad: set[int]) -> list[float | None]:
             _mark(column, wrong.__contains__, bad)
         return list(map(table.__getitem__, column))
     if "" not in distinct:
+        if not wanted and longest <= 300 and _plain_decimals(distinct):
+            return None
         joined = "".join(distinct)
         if joined.isascii() and "_" not in joined:
             try:
@@ -711,6 +740,32 @@ def _numbers(column: Sequence[str], bad: set[int]) -> list[float | None]:
     numbers = [_number(text) if text else None for text in column]
     _mark(range(len(column)), lambda i: numbers[i] is None and column[i] != "", bad)
     return numbers
+
+
+_DIGITS = str.maketrans("", "", "0123456789")
+
+
+def _plain_decimals(texts: set[str]) -> bool:
+    """Every text is ASCII digits with at most one '.' (and a digit): a float, finite if short.
+
+    Checked with three passes over them all, without parsing one.
+    """
+    if "." in texts:
+        return False
+    rest = ("\n".join(texts) + "\n").translate(_DIGITS)  # the separators and the dots
+    return rest.replace(".\n", "\n") == "\n" * len(texts)
+
+
+def _plain_visitors(values: Sequence[str]) -> bool:
+    """`_plain_visitor` of every value, in a few passes over them all."""
+    joined = " ".join(values)
+    # Printable, a space is the only blank a value can hold; with no value starting or
+    # ending with one (nor empty), stripping would change none, so only case is left.
+    if not joined.isprintable() or "  " in joined or joined[:1] == " " or joined[-1:] == " ":
+        return False
+    spaced = joined.count(" ") != len(values) - 1  # some value holds a space inside
+    plain = set(map(str.lower, values)) if spaced else set(joined.lower().split(" "))
+    return "" not in plain and plain.isdisjoint(PLACEHOLDER_IDS) and max(map(len, values)) * 4 <= MAX_ID_BYTES
 
 
 def _plain_visitor(value: str) -> bool:

@@ -291,7 +291,7 @@ SCREEN_NAMES = ("Date", "Evar 1", "Evar 2", "Tracking Code", "Event 1", "Price",
 _BAD_VALUES = {
     0: ["09/31/2026", "", "1/2/2026", "03/08/2026/02/30/00", "11/01/2026/01/30/00", "12/31/2030", "01/01/1960", "03/08/2026/25/00/00", "03/08/2026/12/00"],
     1: ["a;b", "é" * 128, "x" * 300, "é" * 60],
-    4: ["x", "nan", "1_0", "inf", "１", "1e400", " 3 ", ""],
+    4: ["x", "nan", "1_0", "inf", "１", "1e400", " 3 ", "", ".", "1.2.3", "9" * 400, "-.5", "5.", "1..", "1.5\x0b"],
     6: ["t" * 101, "é" * 30, "a;b"],
     7: ["0", "NULL", "", " x", "a\x01", "v" * 30],
 }
@@ -365,23 +365,39 @@ def test_checking_many_lines_at_once_finds_the_91st_day_where_one_by_one_does():
 @pytest.mark.parametrize(
     ("column", "bad"),
     [(0, "03/02/2026/10/00"), (0, "12/31/2030/10/00/00"), (0, "12/31/2030"), (0, "01/01/1970/00/00/00"), (0, "03/02/2026/10/00/00 "),
-     (0, "03/08/2026/02/30/00"), (3, "inf"), (3, "nan"), (3, "1e400"), (3, "1_5"), (3, "٣"), (3, ""), (1, ""), (1, "é" * 128)],
+     (0, "03/08/2026/02/30/00"), (3, "inf"), (3, "nan"), (3, "1e400"), (3, "1_5"), (3, "٣"), (3, ""), (3, "."), (3, "1.2.3"), (3, "9" * 400),
+     (3, "1..5"), (3, ".5."), (1, ""), (1, "é" * 128)],
 )
-def test_many_lines_at_once_judge_each_bad_value_as_one_by_one_even_once_warmed(column, bad):
+@pytest.mark.parametrize("rows_wanted", [True, False])
+def test_many_lines_at_once_judge_each_bad_value_as_one_by_one_even_once_warmed(column, bad, rows_wanted):
     """Clean columns (no empty value, unique times and prices) with one bad value, twice."""
     names = ("Date", "Evar 1", "Event 1", "Price")
     base = datetime(2026, 3, 2, 10, 0)
     lines = [[(base + timedelta(seconds=i)).strftime("%m/%d/%Y/%H/%M/%S"), f"v{i}", str(i % 3), f"{i}.25"] for i in range(300)]
     lines = ["\t".join(fields) for fields in lines]
     expected_checker, batch_checker = checker(*names), checker(*names)
-    batch_checker.check_lines(range(300), lines, True)  # every part of a good date is known now
+    batch_checker.check_lines(range(300), lines, rows_wanted)  # every part of a good date is known now
     fields = lines[150].split("\t")
     fields[column] = bad
     lines[150] = "\t".join(fields)
     expected = []
     for number, line in enumerate(lines):
         row, problems = expected_checker.check_line(number, line)
-        expected += list(problems) + ([row] if row else [])
-    assert batch_checker.check_lines(range(300), lines, True)[0] == expected
+        expected += list(problems) + ([row] if row and rows_wanted else [])
+    assert batch_checker.check_lines(range(300), lines, rows_wanted)[0] == expected
     fine = bad in ("03/08/2026/02/30/00", "") and column != 1  # a DST-day time; a price left out
     assert any(isinstance(item, LineProblem) for item in expected) is not fine
+
+
+@pytest.mark.parametrize("visitors", [[""], ["0"], ["a b", "NULL"], ["x", " null"], ["ok", "ok "], ["a", "b", "Nil"], ["a\xa0"], ["é" * 26], ["é" * 51]])
+def test_many_visitor_ids_at_once_find_each_placeholder(visitors):
+    names = ("Date", "Evar 4", "Event 2", "visitorID")
+    lines = [f"04/03/2026\tcall\t1\tcust-{i}" for i in range(20)] + [f"04/03/2026\tcall\t1\t{v}" for v in visitors]
+    one_by_one = checker(*names)
+    expected = []
+    for number, line in enumerate(lines):
+        row, problems = one_by_one.check_line(number, line)
+        expected += list(problems) + ([row] if row else [])
+    assert checker(*names).check_lines(range(len(lines)), lines, True)[0] == expected
+    bad = {"", "0", "null", "nil"}
+    assert [p.line for p in expected if isinstance(p, LineProblem)] == [20 + i for i, v in enumerate(visitors) if v.strip().lower() in bad or len(v.encode()) > 100]
