@@ -449,7 +449,7 @@ class RowChecker:
             return None, [_too_long(line)]
         if len(fields) != self._width:
             return None, [_field_count(line, len(fields), self._width)]
-        return self._check(line, text, list(fields))
+        return self._check(line, list(fields))
 
     def check_line(self, line: int, text: str) -> tuple[ParsedRow | None, Sequence[LineProblem]]:
         """One data line of a file (without its line break), as `check_fields`."""
@@ -458,9 +458,9 @@ class RowChecker:
         fields = text.split("\t")
         if len(fields) != self._width:
             return None, [_field_count(line, len(fields), self._width)]
-        return self._check(line, text, fields)
+        return self._check(line, fields)
 
-    def _check(self, line: int, text: str, fields: list[str]) -> tuple[ParsedRow | None, Sequence[LineProblem]]:
+    def _check(self, line: int, fields: list[str]) -> tuple[ParsedRow | None, Sequence[LineProblem]]:
         """The reference checks of a row of the right width and size."""
         problems: list[LineProblem] = []
         at, day, date_problem = self._dates.parse(fields[0])
@@ -493,7 +493,7 @@ class RowChecker:
         if len(self._days) <= MAX_DAYS:
             return ()
         self._days_failed = True
-        return [file_problem(line, 1, "TOO_MANY_DAYS", f"a file holds at most {MAX_DAYS} distinct days; this row's date is day {MAX_DAYS + 1}.")]
+        return [file_problem(line, 1, "TOO_MANY_DAYS", f"a file or job holds at most {MAX_DAYS} distinct days; this row's date is day {MAX_DAYS + 1}.")]
 
     def _check_dimension_texts(self, line: int, fields: list[str]) -> list[LineProblem]:
         problems = []
@@ -610,8 +610,7 @@ class _Screen:
         if not self.candidates:
             return
         bad: set[int] = set()  # positions among the candidates
-        columns = list(zip(*self._rows))
-        del self._rows  # freed now, not at the end: fewer objects for the garbage collector
+        columns = self._columns
         ats, days, day_set = checker._dates.column(columns[0], bad, rows_wanted)
         dimensions = self._dimensions(checker, columns, bad, rows_wanted)
         metrics = self._metrics(checker, columns, bad, rows_wanted)
@@ -626,25 +625,25 @@ class _Screen:
         self.values = [ats, days, dimensions, metrics, transaction_ids, visitor_ids]
 
     def _candidates(self, checker: RowChecker, texts: Sequence[str]) -> list[int] | range:
-        """Rows of the right size and width; `_rows` holds their fields."""
+        """Rows of the right size and width; `_columns` holds their fields, column by column."""
+        width = checker._width
         longest = max(map(len, texts))
         if longest > MAX_ROW_BYTES // 4:
             _mark(texts, lambda text: len(text) > MAX_ROW_BYTES // 4, self.suspects)
         # The longest a value of a good row can be: its line less a date and the tabs.
-        self.longest_value = longest - 10 - (checker._width - 1)
+        self.longest_value = longest - 10 - (width - 1)
         # A semicolon may be in a dimension (a warning) or a metric (an error): either way
         # `_check` words it.
         if ";" in "".join(texts):
             _mark_true(map(contains, texts, repeat(";")), self.suspects)
-        fields = list(map(str.split, texts, repeat("\t")))
-        widths = list(map(len, fields))
-        if widths.count(checker._width) != len(widths):
-            _mark(widths, checker._width.__ne__, self.suspects)
-        if not self.suspects:
-            self._rows = fields
-            return range(len(fields))
-        candidates = [i for i in range(len(fields)) if i not in self.suspects]
-        self._rows = [fields[i] for i in candidates]
+        tabs = list(map(str.count, texts, repeat("\t")))
+        if tabs.count(width - 1) != len(tabs):
+            _mark(tabs, (width - 1).__ne__, self.suspects)
+        candidates = range(len(texts)) if not self.suspects else [i for i in range(len(texts)) if i not in self.suspects]
+        if candidates:
+            # One split of them all, sliced into columns: one list, not one a row.
+            fields = "\t".join(texts if not self.suspects else map(texts.__getitem__, candidates)).split("\t")
+            self._columns = [fields[i::width] for i in range(width)]
         return candidates
 
     def _dimensions(self, checker: RowChecker, columns: list, bad: set[int], rows_wanted: bool) -> list:
