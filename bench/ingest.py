@@ -29,11 +29,12 @@ import io
 import pstats
 import time
 import tracemalloc
+from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from models.upload_files import MAX_FILE_BYTES, Encoding, FileChecker, read_rows
-from models.upload_rows import LineProblem
+from models.upload_rows import LineProblem, ParsedRow
 
 CHUNK = 255 * 1024
 TIME_ZONE = "America/New_York"
@@ -85,8 +86,9 @@ def make_files(target_bytes: int) -> list[File]:
 
 def csv_rows(file: File) -> int:
     """csv.reader over the same bytes, decoded as they stream; the data rows it read."""
-    text = io.TextIOWrapper(io.BytesIO(file.data), encoding="utf-8", newline="")
-    return sum(1 for _ in csv.reader(text, delimiter="\t")) - 2  # the comment and the header
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(file.data), encoding="utf-8", newline=""), delimiter="\t")
+    deque(reader, maxlen=0)  # consumed in C, as read_rows is
+    return reader.line_num - 2  # the comment and the header
 
 
 def check(file: File) -> int:
@@ -99,11 +101,11 @@ def check(file: File) -> int:
 
 
 def read(file: File) -> int:
-    count = 0
-    for item in read_rows(file.chunks(), Encoding.UTF_8, TIME_ZONE, NOW):
-        assert not isinstance(item, LineProblem), item
-        count += 1
-    return count
+    """The rows read_rows yields; consumed in C (Counter over their types), so the figure is
+    the reader's own, not a Python loop's around it."""
+    kinds = Counter(map(type, read_rows(file.chunks(), Encoding.UTF_8, TIME_ZONE, NOW)))
+    assert not kinds[LineProblem], kinds
+    return kinds[ParsedRow]
 
 
 def rates(files: list[File], runs: dict, repeats: int) -> dict[str, float]:

@@ -39,6 +39,7 @@ _HEAD_BYTES = 64  # bytes looked at to find the encoding
 # Lines checked together: enough to pay for the column passes, few enough that the rows
 # made are used and dropped before the garbage collector has to look at them.
 _BATCH_LINES = 512
+_LEAST_PUSH = 64 * 1024  # bytes gathered before they are decoded and split
 
 
 class Encoding(str, Enum):
@@ -143,6 +144,7 @@ class _File:
         self.rows_checker: RowChecker | None = None
         self.failed = False
         self.stopped = False  # nothing more is read: the header, encoding or size failed
+        self._pending = bytearray()
         self._carry = ""
         self._cr = False  # the text so far ended with \r: a \n may follow in the next chunk
 
@@ -159,6 +161,13 @@ class _File:
             message = f"a file is at most {MAX_FILE_BYTES // (1024 * 1024)} MB ({MAX_FILE_BYTES:,} bytes)."
             yield [self._stop(file_problem(self.lines + 1, None, "FILE_TOO_LARGE", message))]
             return
+        # Small chunks wait for more: a line carried over many tiny chunks would otherwise
+        # be copied once per chunk.
+        self._pending += data
+        if len(self._pending) < _LEAST_PUSH and not final:
+            return
+        data = bytes(self._pending)
+        self._pending.clear()
         text, refused = self.decoder.decode(data, final)
         yield from self._handle(self._lines(text, final and not refused))
         if refused and not self.stopped:
@@ -334,11 +343,14 @@ def read_rows(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: 
     (header, size, encoding, the day limit) means none of the rows is to be ingested,
     including rows yielded before it (the day limit and the size come after rows).
     """
+    return chain.from_iterable(read_batches(chunks, encoding, time_zone, now, source))
+
+
+def read_batches(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None) -> Iterator[list[ParsedRow | LineProblem]]:
+    """`read_rows` a batch at a time (a list per 512 lines at most), for bulk consumers."""
     file = _File(_Decoder(encoding), source, time_zone, now, rows_wanted=True)
     for chunk in chunks:
-        for batch in file.push(chunk):
-            yield from batch
+        yield from file.push(chunk)
         if file.stopped:
             return
-    for batch in file.push(b"", final=True):
-        yield from batch
+    yield from file.push(b"", final=True)

@@ -659,8 +659,11 @@ class _Screen:
         return dicts
 
     def _metrics(self, checker: RowChecker, columns: list, bad: set[int], rows_wanted: bool) -> list:
-        numbers = [_numbers(columns[i], bad, rows_wanted, self.longest_value) for i in checker._metric_indexes]
-        missing = any(column is not None and None in column for column in numbers)
+        numbers, missing = [], False
+        for i in checker._metric_indexes:
+            column, some_missing = _numbers(columns[i], bad, rows_wanted, self.longest_value)
+            numbers.append(column)
+            missing = missing or some_missing
         if missing and None not in numbers:  # a row needs a metric: `_check` words what is wrong
             _mark(list(map(tuple.count, zip(*numbers), repeat(None))), len(numbers).__eq__, bad)
         if not rows_wanted:
@@ -710,11 +713,11 @@ def _drop_missing(dicts: list[dict], has_missing: Iterable[bool]) -> None:
         dicts[i] = {key: value for key, value in dicts[i].items() if value is not None and value != ""}
 
 
-def _numbers(column: Sequence[str], bad: set[int], wanted: bool, longest: int) -> list[float | None] | None:
-    """The metric values of a column, None where empty; bad values are marked in `bad`.
+def _numbers(column: Sequence[str], bad: set[int], wanted: bool, longest: int) -> tuple[list[float | None] | None, bool]:
+    """The metric values of a column, None where empty or bad, and whether one is None.
 
-    Returns None instead when the values are not `wanted` and every one is a good number
-    (none missing). `longest` bounds the length of any value.
+    Bad values are marked in `bad`. The values are None instead of a list when they are
+    not `wanted` and every one is a good number. `longest` bounds the length of a value.
     """
     distinct = set(column)
     if len(distinct) * 4 <= len(column):  # values repeat: parse each once
@@ -722,10 +725,10 @@ def _numbers(column: Sequence[str], bad: set[int], wanted: bool, longest: int) -
         wrong = {text for text, number in table.items() if text and number is None}
         if wrong:
             _mark(column, wrong.__contains__, bad)
-        return list(map(table.__getitem__, column))
+        return list(map(table.__getitem__, column)), None in table.values()
     if "" not in distinct:
         if not wanted and longest <= 300 and _plain_decimals(distinct):
-            return None
+            return None, False
         joined = "".join(distinct)
         if joined.isascii() and "_" not in joined:
             try:
@@ -735,10 +738,10 @@ def _numbers(column: Sequence[str], bad: set[int], wanted: bool, longest: int) -
             else:
                 total = sum(numbers)
                 if total - total == 0.0:  # every number is finite (a nan or inf would spread)
-                    return numbers
+                    return numbers, False
     numbers = [_number(text) if text else None for text in column]
     _mark(range(len(column)), lambda i: numbers[i] is None and column[i] != "", bad)
-    return numbers
+    return numbers, None in numbers
 
 
 _DIGITS = str.maketrans("", "", "0123456789")

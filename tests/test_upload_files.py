@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models import upload_files
 from models.data_sources import Column, DataSource, SourceType
 from models.upload_files import LONGEST_LINE, MAX_FILE_BYTES, Encoding, FileChecker, check_file, read_rows
 from models.upload_rows import MAX_DAYS, LineProblem, ParsedRow, RowChecker, Severity, check_header
@@ -30,6 +31,13 @@ EXAMPLE_1 = (
     "03/10/2026\tclosed-won\t1\t300\tlead_999\n"
 )
 EXAMPLE_2 = "Date\tEvar 4\tEvent 2\tvisitorID\n04/03/2026/14/00/00\tretention-call\t1\tcust-42\n04/03/2026/14/30/00\tretention-call\t1\tcust-77\n"
+
+
+@pytest.fixture(params=["gathered", "each chunk"])
+def chunking(request, monkeypatch):
+    """Chunks as the file layer gathers them (64 KB at least), or each one as it comes."""
+    if request.param == "each chunk":
+        monkeypatch.setattr(upload_files, "_LEAST_PUSH", 1)
 
 
 def source(type_: SourceType, dimensions: list[str], metrics: list[str]) -> DataSource:
@@ -138,7 +146,7 @@ def test_utf8_with_or_without_a_bom_and_utf16_with_one_are_read(data, encoding):
     assert [r.dimensions["evar1"] for r in read(data, encoding)] == ["café", "thé ☕"]
 
 
-def test_a_file_that_is_not_utf8_is_read_as_iso_8859_1_as_a_whole():
+def test_a_file_that_is_not_utf8_is_read_as_iso_8859_1_as_a_whole(chunking):
     data = ("Date\tEvar 1\tEvent 1\n" + "09/07/2026\tplain\t1\n" * 5000).encode() + b"09/08/2026\tcaf\xe9\t2\n"
     result = check(data, chunk=4096)  # the byte that decides comes in a late chunk
     assert result.encoding is Encoding.ISO_8859_1 and result.problems == () and result.rows == 5001
@@ -153,7 +161,7 @@ def test_utf16_without_a_bom_is_refused_with_a_clear_message():
         assert "UTF-16 without a byte-order mark" in result.problems[0].message
 
 
-def test_a_file_marked_utf8_that_is_not_fails_at_the_line_of_the_bad_byte():
+def test_a_file_marked_utf8_that_is_not_fails_at_the_line_of_the_bad_byte(chunking):
     data = b"\xef\xbb\xbf" + TEXT.encode() + b"09/09/2026\tcaf\xe9\t3\n"
     result = check(data)
     assert result.failed and result.rows == 2
@@ -171,18 +179,18 @@ def test_broken_utf16_fails():
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
-def test_lines_end_with_lf_crlf_or_a_lone_cr(ending):
+def test_lines_end_with_lf_crlf_or_a_lone_cr(ending, chunking):
     data = EXAMPLE_4_HALF.replace("\n", ending)
     assert same_but_size(check(data), check(EXAMPLE_4_HALF))
     assert same_but_size(check(data, chunk=1), check(EXAMPLE_4_HALF))
     assert read(data, chunk=1) == read(EXAMPLE_4_HALF)
 
 
-def test_the_last_line_needs_no_line_break():
+def test_the_last_line_needs_no_line_break(chunking):
     assert same_but_size(check(EXAMPLE_4_HALF.rstrip("\n")), check(EXAMPLE_4_HALF))
 
 
-def test_comments_are_ignored_anywhere_and_blank_lines_too_but_both_count_as_lines():
+def test_comments_are_ignored_anywhere_and_blank_lines_too_but_both_count_as_lines(chunking):
     data = "# a template\n\n#\tfriendly\tnames\nDate\tEvar 1\tEvent 1\n# between\n09/07/2026\tred\t1\n\n#09/31/2026\tno\tx\n09/31/2026\tred\t1\n# end"
     result = check(data)
     assert (result.rows, result.lines) == (2, 10)
@@ -211,7 +219,7 @@ def _mixed_file(rng: random.Random, rows: int) -> str:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_any_chunking_gives_the_same_check_and_the_same_rows(seed):
+def test_any_chunking_gives_the_same_check_and_the_same_rows(seed, chunking):
     rng = random.Random(seed)
     text = _mixed_file(rng, 3000)
     data = (b"\xef\xbb\xbf" + text.encode()) if seed == 1 else text.encode("utf-16") if seed == 2 else text.encode()
@@ -227,7 +235,7 @@ def test_any_chunking_gives_the_same_check_and_the_same_rows(seed):
     assert read(data, whole.encoding, chunk=rng.choice([1, 3, 1001])) == read(data, whole.encoding)
 
 
-def test_a_file_fed_one_byte_at_a_time_checks_as_a_whole():
+def test_a_file_fed_one_byte_at_a_time_checks_as_a_whole(chunking):
     data = EXAMPLE_1.encode("utf-16")
     assert check(data, chunk=1) == check(data)
     assert read(data, Encoding.UTF_16_LE, chunk=1) == read(data, Encoding.UTF_16_LE)
@@ -287,12 +295,20 @@ def test_a_file_over_50_mb_fails_without_being_read_further():
     assert where(result.problems) == [(3, None, "FILE_TOO_LARGE")]
 
 
-def test_a_line_longer_than_kept_is_still_one_row_too_long():
+def test_a_line_longer_than_kept_is_still_one_row_too_long(chunking):
     data = "Date\tEvar 1\tEvent 1\n09/07/2026\t" + "x" * (LONGEST_LINE * 2) + "\t1\n09/07/2026\tred\t1\n"
     for chunk in (None, 1000):
         result = check(data, chunk=chunk)
         assert (result.rows, where(result.problems)) == (2, [(2, None, "ROW_TOO_LONG")])
     assert where(check("Date\t" + "x" * LONGEST_LINE + "\n").problems) == [(1, None, "HEADER_TOO_LONG")]
+
+
+def test_a_line_cut_while_carried_stays_too_long_when_it_ends_soon_after(monkeypatch):
+    monkeypatch.setattr(upload_files, "_LEAST_PUSH", 1)
+    checker = FileChecker(NEW_YORK, NOW)
+    checker.feed(b"Date\tEvar 1\tEvent 1\n09/07/2026\t" + b"x" * (LONGEST_LINE + 10))
+    checker.feed(b"\t1\n")
+    assert where(checker.finish().problems) == [(2, None, "ROW_TOO_LONG")]
 
 
 def test_a_file_without_a_header_fails_and_a_header_alone_passes():
@@ -319,7 +335,7 @@ def test_a_finished_check_takes_no_more_bytes():
 
 
 @pytest.mark.parametrize("seed", range(30))
-def test_arbitrary_bytes_give_a_check_result_never_an_exception(seed):
+def test_arbitrary_bytes_give_a_check_result_never_an_exception(seed, chunking):
     rng = random.Random(seed)
     alphabet = [b"\t", b"\n", b"\r", b"#", b";", b"/", b"0", b"1", b"9", b"\x00", b"\xff", b"\xfe", b"\xef\xbb\xbf", b"\xe9", b"\xd8", b"Date\t", b"Evar 1\t", b"Event 1", b"visitorID\t", b"09/07/2026"]
     data = b"".join(rng.choice(alphabet) if rng.random() < 0.7 else bytes([rng.randrange(256)]) for _ in range(rng.randrange(2000)))
