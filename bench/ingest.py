@@ -1,0 +1,179 @@
+"""Benchmark: offline ingestion, section by section (parse + check for now).
+
+Builds upload files on the fly, about 50 MB and 600,000+ rows in all, and prints in one
+run: csv.reader's rows/s over the same bytes (decoded the same way, streamed), our
+checker's rows/s (`FileChecker`, fed 255 KB chunks as an upload arrives), our reader's
+rows/s (`read_rows`, every row parsed), each as a share of csv.reader's, and the peak
+memory growth of checking and reading (tracemalloc, in a separate untimed pass). Rates
+are rows per second of CPU time, the best of five rounds, as the machine is shared. The
+reader is timed again with the garbage collector off, to show what it costs there.
+
+The rows are split into one file per data source type, as real uploads are: a third of
+the rows in a Transaction ID file (each row with its id), a tenth in a Visitor ID file,
+the rest in a summary file. One file with both id columns cannot stand in for them: an
+empty visitorID is refused, so the rows without one would all be errors. Dates are half
+MM/DD/YYYY, half with a time that changes every row (no two alike), over 60 days.
+
+Add a section by writing `def section(files, args) -> None` and listing it in SECTIONS.
+
+    python bench/ingest.py             # ~50 MB
+    python bench/ingest.py --smoke     # ~5,000 rows, for CI
+    python bench/ingest.py --profile   # also the top of a cProfile of the checker
+"""
+
+import argparse
+import cProfile
+import csv
+import gc
+import io
+import pstats
+import time
+import tracemalloc
+from collections import Counter, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from models.upload_files import MAX_FILE_BYTES, Encoding, FileChecker, read_rows
+from models.upload_rows import LineProblem, ParsedRow
+
+CHUNK = 255 * 1024
+TIME_ZONE = "America/New_York"
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+BASE_COLUMNS = ["Date", "Evar 1", "Evar 2", "Tracking Code", "Event 1", "Price"]
+KINDS = {"summary": (None, 0.57), "transaction": ("transactionID", 1 / 3), "visitor": ("visitorID", 0.1)}
+BYTES_PER_ROW = 58  # about, to size the row counts from the target bytes
+
+
+@dataclass
+class File:
+    kind: str
+    data: bytes
+    rows: int
+
+    def chunks(self):
+        for start in range(0, len(self.data), CHUNK):
+            yield self.data[start : start + CHUNK]
+
+
+def make_file(kind: str, id_column: str | None, rows: int, offset: int) -> File:
+    """Rows of one data source type; `offset` keeps ids and times apart across files."""
+    header = BASE_COLUMNS + ([id_column] if id_column else [])
+    lines = [f"# {kind} data source (bench)", "\t".join(header)]
+    for n in range(offset, offset + rows):
+        day = f"{4 + n % 60 // 30:02d}/{1 + n % 30:02d}/2026"
+        seconds = n * 37 % 86400
+        date = day if n % 2 else f"{day}/{seconds // 3600:02d}/{seconds // 60 % 60:02d}/{seconds % 60:02d}"
+        fields = [date, f"campaign-{n % 40}", f"product {n % 900}", f"tc_{n % 150}", str(n % 3 + 1), f"{n % 5000 / 100:.2f}"]
+        if id_column == "transactionID":
+            fields.append(f"order_{n}")
+        elif id_column == "visitorID":
+            fields.append(f"cust-{n % 50000}")
+        lines.append("\t".join(fields))
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) <= MAX_FILE_BYTES
+    return File(kind, data, rows)
+
+
+def make_files(target_bytes: int) -> list[File]:
+    total_rows = target_bytes // BYTES_PER_ROW
+    files, offset = [], 0
+    for kind, (id_column, share) in KINDS.items():
+        rows = int(total_rows * share)
+        files.append(make_file(kind, id_column, rows, offset))
+        offset += rows
+    return files
+
+
+def csv_rows(file: File) -> int:
+    """csv.reader over the same bytes, decoded as they stream; the data rows it read."""
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(file.data), encoding="utf-8", newline=""), delimiter="\t")
+    deque(reader, maxlen=0)  # consumed in C, as read_rows is
+    return reader.line_num - 2  # the comment and the header
+
+
+def check(file: File) -> int:
+    checker = FileChecker(TIME_ZONE, NOW)
+    for chunk in file.chunks():
+        checker.feed(chunk)
+    result = checker.finish()
+    assert not result.problems, result.problems[:3]
+    return result.rows
+
+
+def read(file: File) -> int:
+    """The rows read_rows yields; consumed in C (Counter over their types), so the figure is
+    the reader's own, not a Python loop's around it."""
+    kinds = Counter(map(type, read_rows(file.chunks(), Encoding.UTF_8, TIME_ZONE, NOW)))
+    assert not kinds[LineProblem], kinds
+    return kinds[ParsedRow]
+
+
+def rates(files: list[File], runs: dict, repeats: int) -> dict[str, float]:
+    """Rows per second of CPU time of each run, the best of `repeats` rounds.
+
+    The machine is shared: the runs take turns within a round, so that a busy spell
+    slows them alike, and the best round of each stands.
+    """
+    best = dict.fromkeys(runs, float("inf"))
+    rows = sum(f.rows for f in files)
+    for _ in range(repeats):
+        for name, run in runs.items():
+            began = time.process_time()
+            assert sum(run(f) for f in files) == rows
+            best[name] = min(best[name], time.process_time() - began)
+    return {name: rows / seconds for name, seconds in best.items()}
+
+
+def read_without_gc(file: File) -> int:
+    gc.disable()
+    try:
+        return read(file)
+    finally:
+        gc.enable()
+
+
+def peak_growth(files: list[File], run) -> int:
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for f in files:
+        run(f)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak - base
+
+
+def parse_and_check(files: list[File], args) -> None:
+    runs = {"csv": csv_rows, "check": check, "read": read, "read_without_gc": read_without_gc}
+    rate = rates(files, runs, 1 if args.smoke else 5)
+    csv_rate = rate["csv"]
+    print(f"ingest: csv.reader(delimiter='\\t')  {csv_rate:>10,.0f} rows/s")
+    for name, label in (("check", "FileChecker (check)"), ("read", "read_rows (parse + check)"), ("read_without_gc", "read_rows, gc disabled")):
+        print(f"ingest: {label:27}{rate[name]:>11,.0f} rows/s  {rate[name] / csv_rate:6.0%} of csv.reader")
+    growth = {name: peak_growth(files, run) for name, run in (("check", check), ("read", read))}
+    largest = max(len(f.data) for f in files)
+    print(f"ingest: peak memory growth         check {growth['check'] / 1e6:.1f} MB, read {growth['read'] / 1e6:.1f} MB (largest file {largest / 1e6:.1f} MB)")
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [check(f) for f in files])
+        pstats.Stats(profile).sort_stats("tottime").print_stats(12)
+
+
+SECTIONS = [parse_and_check]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--megabytes", type=float, default=50)
+    parser.add_argument("--smoke", action="store_true", help="~5,000 rows: checks the benchmark runs")
+    parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the checker")
+    args = parser.parse_args()
+    target = 5_000 * BYTES_PER_ROW if args.smoke else int(args.megabytes * 1_000_000)
+    files = make_files(target)
+    sizes = ", ".join(f"{f.kind} {f.rows:,} rows {len(f.data) / 1e6:.1f} MB" for f in files)
+    print(f"ingest: {sum(f.rows for f in files):,} rows, {sum(len(f.data) for f in files) / 1e6:.1f} MB ({sizes})")
+    for section in SECTIONS:
+        section(files, args)
+
+
+if __name__ == "__main__":
+    main()
