@@ -147,11 +147,17 @@ def parse_and_check(files: list[File], args) -> None:
     rate = rates(files, runs, 1 if args.smoke else 5)
     csv_rate = rate["csv"]
     print(f"ingest: csv.reader(delimiter='\\t')  {csv_rate:>10,.0f} rows/s")
-    for name, label in (("check", "FileChecker (check)"), ("read", "read_rows (parse + check)"), ("read_without_gc", "read_rows, gc disabled")):
+    for name, label in (
+        ("check", "FileChecker (check)"),
+        ("read", "read_rows (parse + check)"),
+        ("read_without_gc", "read_rows, gc disabled"),
+    ):
         print(f"ingest: {label:27}{rate[name]:>11,.0f} rows/s  {rate[name] / csv_rate:6.0%} of csv.reader")
     growth = {name: peak_growth(files, run) for name, run in (("check", check), ("read", read))}
     largest = max(len(f.data) for f in files)
-    print(f"ingest: peak memory growth         check {growth['check'] / 1e6:.1f} MB, read {growth['read'] / 1e6:.1f} MB (largest file {largest / 1e6:.1f} MB)")
+    print(
+        f"ingest: peak memory growth         check {growth['check'] / 1e6:.1f} MB, read {growth['read'] / 1e6:.1f} MB (largest file {largest / 1e6:.1f} MB)"
+    )
     if args.profile:
         profile = cProfile.Profile()
         profile.runcall(lambda: [check(f) for f in files])

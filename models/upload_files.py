@@ -173,7 +173,11 @@ class _File:
         if refused and not self.stopped:
             yield [self._stop(file_problem(self.lines + 1, None, *refused))]
         elif final and self.rows_checker is None and not self.stopped:
-            yield [self._stop(file_problem(max(self.lines, 1), None, "NO_HEADER", "the file has no header line (it is empty or only comments)."))]
+            yield [
+                self._stop(
+                    file_problem(max(self.lines, 1), None, "NO_HEADER", "the file has no header line (it is empty or only comments).")
+                )
+            ]
 
     def _stop(self, problem: LineProblem) -> LineProblem:
         self.failed = self.stopped = True
@@ -231,7 +235,9 @@ class _File:
 
     def _header(self, number: int, text: str) -> list[LineProblem]:
         if len(text) > LONGEST_LINE:
-            return [self._stop(file_problem(number, None, "HEADER_TOO_LONG", f"the header line is longer than {LONGEST_LINE:,} characters."))]
+            return [
+                self._stop(file_problem(number, None, "HEADER_TOO_LONG", f"the header line is longer than {LONGEST_LINE:,} characters."))
+            ]
         layout, problems = check_header(text.split("\t"), self.source, number)
         if problems:
             self.failed = self.stopped = True
@@ -327,7 +333,9 @@ class FileChecker:
                 self._left_off += 1
 
 
-def check_file(chunks: Iterable[bytes], time_zone: str, now: datetime, source: DataSource | None = None, max_problems: int = MAX_KEPT_PROBLEMS) -> FileCheck:
+def check_file(
+    chunks: Iterable[bytes], time_zone: str, now: datetime, source: DataSource | None = None, max_problems: int = MAX_KEPT_PROBLEMS
+) -> FileCheck:
     """A whole file's check, for callers that have its chunks at hand."""
     checker = FileChecker(time_zone, now, source, max_problems)
     for chunk in chunks:
@@ -335,7 +343,9 @@ def check_file(chunks: Iterable[bytes], time_zone: str, now: datetime, source: D
     return checker.finish()
 
 
-def read_rows(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None) -> Iterator[ParsedRow | LineProblem]:
+def read_rows(
+    chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None
+) -> Iterator[ParsedRow | LineProblem]:
     """Every row and problem of a stored file, in file order, a chunk in memory at a time.
 
     `encoding` is the one its `FileCheck` found. The checks are the checker's: a file
@@ -346,7 +356,9 @@ def read_rows(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: 
     return chain.from_iterable(read_batches(chunks, encoding, time_zone, now, source))
 
 
-def read_batches(chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None) -> Iterator[list[ParsedRow | LineProblem]]:
+def read_batches(
+    chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None
+) -> Iterator[list[ParsedRow | LineProblem]]:
     """`read_rows` a batch at a time (a list per 512 lines at most), for bulk consumers."""
     file = _File(_Decoder(encoding), source, time_zone, now, rows_wanted=True)
     for chunk in chunks:

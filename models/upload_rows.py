@@ -27,18 +27,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 from itertools import compress, count, repeat
-from operator import add, contains, is_, itemgetter, not_
+from operator import contains, itemgetter, not_
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from models.data_sources import MAX_COLUMNS, DataSource
-from models.headers import DATE, TRANSACTION_ID, VISITOR_ID, Header, Kind, parse_header
-from models.hits import EARLIEST, MAX_ID_BYTES, MAX_VALUE_BYTES, PLACEHOLDER_IDS, check_id
+from models.fields import DATE, MAX_ID_BYTES, MAX_VALUE_BYTES, TRANSACTION_ID, VISITOR_ID, Field, Kind, by_header
+from models.hits import EARLIEST, PLACEHOLDER_IDS, check_id
 
 MAX_ROW_BYTES = 4096
 MAX_DAYS = 90
 MAX_ROWS_PER_CALL = 10_000  # the row API's limit a call
-DATE_HEADER = Header(DATE, Kind.DIMENSION, "date")
+DATE_HEADER = Field("date", Kind.DIMENSION, DATE)
 _CACHE_SIZE = 4096  # date texts and days remembered, so memory stays bounded
 _SMALL_BATCH = 8  # fewer lines than this are checked one by one
 
@@ -102,7 +102,7 @@ def file_problem(line: int, column: int | None, code: str, message: str) -> Line
 class Layout:
     """A header that passed its checks: the catalogue header of each column, Date first."""
 
-    headers: tuple[Header, ...]
+    headers: tuple[Field, ...]
 
 
 def check_header(names: Sequence[str], source: DataSource | None = None, line: int = 1) -> tuple[Layout | None, list[LineProblem]]:
@@ -117,20 +117,20 @@ def check_header(names: Sequence[str], source: DataSource | None = None, line: i
         return None, [file_problem(line, None, "TOO_MANY_COLUMNS", message)]
     allowed = _template_headers(source)
     problems: list[LineProblem] = []
-    headers: list[Header] = []
+    headers: list[Field] = []
     first_column: dict[str, int] = {}
     for column, text in enumerate(names, 1):
         header = _catalogue_header(text)
         if header is None:
             problems.append(file_problem(line, column, "UNKNOWN_HEADER", _unknown_header_message(text)))
-        elif header.name in first_column:
-            message = f"'{header.name}' is listed twice (columns {first_column[header.name]} and {column})."
+        elif header.header in first_column:
+            message = f"'{header.header}' is listed twice (columns {first_column[header.header]} and {column})."
             problems.append(file_problem(line, column, "DUPLICATE_HEADER", message))
-        elif allowed is not None and header.name not in allowed:
-            message = f"'{header.name}' is not a column of this data source; its template has: {', '.join(allowed)}."
+        elif allowed is not None and header.header not in allowed:
+            message = f"'{header.header}' is not a column of this data source; its template has: {', '.join(allowed)}."
             problems.append(file_problem(line, column, "NOT_IN_TEMPLATE", message))
         else:
-            first_column[header.name] = column
+            first_column[header.header] = column
             headers.append(header)
     if not names or _catalogue_header(names[0]) is not DATE_HEADER:
         message = "the first column must be 'Date'" + (f"; it is column {first_column[DATE]}." if DATE in first_column else ".")
@@ -146,10 +146,10 @@ def _template_headers(source: DataSource | None) -> list[str] | None:
     return [DATE] + [c.header for c in source.dimensions] + [c.header for c in source.metrics]
 
 
-def _catalogue_header(text: str) -> Header | None:
+def _catalogue_header(text: str) -> Field | None:
     if text.strip().lower() == DATE.lower():
         return DATE_HEADER
-    return parse_header(text)
+    return by_header(text)
 
 
 def _unknown_header_message(text: str) -> str:
@@ -164,8 +164,25 @@ def _unknown_header_message(text: str) -> str:
 
 _SQUASHED_NAMES = {
     name.replace(" ", "").lower(): name
-    for name in [DATE, "Category", "Marketing Channel", "Marketing Channel Detail", "Product", "Tracking Code", "transactionID", "visitorID", "Zip"]
-    + ["Orders", "Price", "Quantity", "Cart Adds", "Cart Removes", "Cart Views", "Cart Opens", "Checkouts"]
+    for name in [
+        DATE,
+        "Category",
+        "Marketing Channel",
+        "Marketing Channel Detail",
+        "Product",
+        "Tracking Code",
+        "transactionID",
+        "visitorID",
+        "Zip",
+        "Orders",
+        "Price",
+        "Quantity",
+        "Cart Adds",
+        "Cart Removes",
+        "Cart Views",
+        "Cart Opens",
+        "Checkouts",
+    ]
 }
 
 
@@ -175,17 +192,17 @@ def _close_header(text: str) -> str | None:
     for prefix in ("evar", "event"):
         number = squashed.removeprefix(prefix)
         if number != squashed and number.isascii() and number.isdigit():
-            header = parse_header(f"{prefix} {int(number)}")
-            return header.name if header else None
+            header = by_header(f"{prefix} {int(number)}")
+            return header.header if header else None
     return _SQUASHED_NAMES.get(squashed)
 
 
-def _check_shape(headers: list[Header], source: DataSource | None, line: int) -> list[LineProblem]:
+def _check_shape(headers: list[Field], source: DataSource | None, line: int) -> list[LineProblem]:
     problems = []
-    names = {h.name for h in headers}
+    names = {h.header for h in headers}
     id_header = source.entry.id_header if source else None
-    if id_header and id_header.name not in names:
-        message = f"a {source.entry.label} file needs the '{id_header.name}' column."
+    if id_header and id_header.header not in names:
+        message = f"a {source.entry.label} file needs the '{id_header.header}' column."
         problems.append(file_problem(line, None, "MISSING_ID_COLUMN", message))
     if not any(h.kind is Kind.DIMENSION for h in headers[1:]):
         problems.append(file_problem(line, None, "NO_DIMENSION_COLUMN", "the header has no dimension column besides Date."))
@@ -336,7 +353,7 @@ class _Dates:
             if midnight is not None and len(self._midnights) < _CACHE_SIZE:
                 self._midnights[text] = midnight
                 self._day_texts[text] = day_text
-                if EARLIEST <= midnight and midnight + timedelta(days=1) <= self._now:
+                if midnight >= EARLIEST and midnight + timedelta(days=1) <= self._now:
                     self._past_days.add(text)
         return known
 
@@ -419,7 +436,7 @@ class RowChecker:
         self._visitor = headers.index(VISITOR_ID) if VISITOR_ID in headers else None
         # Every dimension column, ids included, for the semicolon and length checks; the
         # visitor id's length is checked with the rest of it (`check_id`), so not here.
-        self._all_dimensions = tuple((i, h.name, _byte_limit(h)) for i, h in enumerate(headers) if i and h.kind is Kind.DIMENSION)
+        self._all_dimensions = tuple((i, h.header, _byte_limit(h)) for i, h in enumerate(headers) if i and h.kind is Kind.DIMENSION)
 
     @property
     def days(self) -> frozenset[str]:
@@ -467,7 +484,7 @@ class RowChecker:
         if date_problem:
             problems.append(LineProblem(line, 1, *date_problem))
         values = self._dimension_values(fields)
-        dimensions = {key: value for key, value in zip(self._dimension_keys, values) if value}
+        dimensions = {key: value for key, value in zip(self._dimension_keys, values, strict=False) if value}
         transaction_id = visitor_id = None
         if self._transaction is not None:
             transaction_id = fields[self._transaction] or None
@@ -493,7 +510,11 @@ class RowChecker:
         if len(self._days) <= MAX_DAYS:
             return ()
         self._days_failed = True
-        return [file_problem(line, 1, "TOO_MANY_DAYS", f"a file or job holds at most {MAX_DAYS} distinct days; this row's date is day {MAX_DAYS + 1}.")]
+        return [
+            file_problem(
+                line, 1, "TOO_MANY_DAYS", f"a file or job holds at most {MAX_DAYS} distinct days; this row's date is day {MAX_DAYS + 1}."
+            )
+        ]
 
     def _check_dimension_texts(self, line: int, fields: list[str]) -> list[LineProblem]:
         problems = []
@@ -509,12 +530,12 @@ class RowChecker:
 
     def _metrics(self, line: int, fields: list[str], problems: list[LineProblem]) -> dict[str, float]:
         metrics = {}
-        for key, index, value in zip(self._metric_keys, self._metric_indexes, self._metric_values(fields)):
+        for key, index, value in zip(self._metric_keys, self._metric_indexes, self._metric_values(fields), strict=False):
             if not value:
                 continue  # an empty metric is no value
             number = _number(value)
             if number is None:
-                name = self.layout.headers[index].name
+                name = self.layout.headers[index].header
                 problems.append(LineProblem(line, index + 1, "INVALID_NUMBER", f"'{name}' must be a number, such as 3, -1 or 19.99."))
             else:
                 metrics[key] = number
@@ -550,7 +571,7 @@ class RowChecker:
                 return self._one_by_one(numbers, texts, range(len(texts)), rows_wanted)
             self._days |= screen.good_days
         if not screen.suspects:
-            return (_make_rows(zip(numbers, *screen.values)) if rows_wanted else []), 0
+            return (_make_rows(zip(numbers, *screen.values, strict=False)) if rows_wanted else []), 0
         return self._merge(numbers, texts, screen, rows_wanted)
 
     def _suspect_days(self, texts: Sequence[str], suspects: set[int]) -> set[str]:
@@ -578,8 +599,8 @@ class RowChecker:
         suspects = sorted(screen.suspects)
         if not rows_wanted:
             return self._one_by_one(numbers, texts, suspects, False)
-        made = _make_rows(zip(map(numbers.__getitem__, screen.candidates), *screen.values))
-        good = {i: row for i, row in zip(screen.candidates, made) if i not in screen.suspects}
+        made = _make_rows(zip(map(numbers.__getitem__, screen.candidates), *screen.values, strict=False))
+        good = {i: row for i, row in zip(screen.candidates, made, strict=False) if i not in screen.suspects}
         out: list = []
         skipped = 0
         for i in range(len(texts)):
@@ -655,7 +676,7 @@ class _Screen:
             return []
         dicts = list(map(checker._dimension_dict, *values)) if values else [{} for _ in columns[0]]
         if any("" in column for column in values):  # an empty value is no value
-            _drop_missing(dicts, map(contains, zip(*values), repeat("")))
+            _drop_missing(dicts, map(contains, zip(*values, strict=False), repeat("")))
         return dicts
 
     def _metrics(self, checker: RowChecker, columns: list, bad: set[int], rows_wanted: bool) -> list:
@@ -665,12 +686,12 @@ class _Screen:
             numbers.append(column)
             missing = missing or some_missing
         if missing and None not in numbers:  # a row needs a metric: `_check` words what is wrong
-            _mark(list(map(tuple.count, zip(*numbers), repeat(None))), len(numbers).__eq__, bad)
+            _mark(list(map(tuple.count, zip(*numbers, strict=False), repeat(None))), len(numbers).__eq__, bad)
         if not rows_wanted:
             return []
         dicts = list(map(checker._metric_dict, *numbers))
         if missing:
-            _drop_missing(dicts, map(contains, zip(*numbers), repeat(None)))
+            _drop_missing(dicts, map(contains, zip(*numbers, strict=False), repeat(None)))
         return dicts
 
     def _transaction_ids(self, checker: RowChecker, columns: list, bad: set[int]) -> Sequence | repeat:
@@ -693,7 +714,7 @@ class _Screen:
         """Rows whose every dimension (ids included) is empty are for `_check` to word."""
         dimensions = [columns[i] for i, _, _ in checker._all_dimensions]
         if all("" in column for column in dimensions):
-            _mark_true(map(not_, map(any, zip(*dimensions))), bad)
+            _mark_true(map(not_, map(any, zip(*dimensions, strict=False))), bad)
 
 
 def _dict_maker(keys: Sequence[str]):
@@ -703,8 +724,8 @@ def _dict_maker(keys: Sequence[str]):
     twice as fast as dict(zip(keys, values)), and a file makes two dicts a row.
     """
     names = [f"v{i}" for i in range(len(keys))]
-    items = ", ".join(f"{key!r}: {name}" for key, name in zip(keys, names))
-    return eval(f"lambda {', '.join(names)}: {{{items}}}")  # noqa: S307 - keys are catalogue keys
+    items = ", ".join(f"{key!r}: {name}" for key, name in zip(keys, names, strict=False))
+    return eval(f"lambda {', '.join(names)}: {{{items}}}")
 
 
 def _drop_missing(dicts: list[dict], has_missing: Iterable[bool]) -> None:
@@ -776,7 +797,7 @@ def _plain_visitor(value: str) -> bool:
     return bool(plain) and plain not in PLACEHOLDER_IDS and len(value) * 4 <= MAX_ID_BYTES and value.isprintable()
 
 
-def _byte_limit(header: Header) -> int | None:
+def _byte_limit(header: Field) -> int | None:
     if header is VISITOR_ID:
         return None
     return MAX_ID_BYTES if header is TRANSACTION_ID else MAX_VALUE_BYTES

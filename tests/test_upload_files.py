@@ -16,12 +16,7 @@ NEW_YORK = "America/New_York"
 
 EXAMPLE_4_FAILS = "Date\teVar1\tEvent 1\n09/07/2026\tred\t1\n"
 EXAMPLE_4_HALF = (
-    "Date\tEvar 1\tEvent 1\n"
-    "09/07/2026\tred\t1\n"
-    "09/07/2026\tblue;green\t2\n"
-    "09/31/2026\tred\t1\n"
-    "09/08/2026\tred\tx\n"
-    "09/08/2026\tred\n"
+    "Date\tEvar 1\tEvent 1\n09/07/2026\tred\t1\n09/07/2026\tblue;green\t2\n09/31/2026\tred\t1\n09/08/2026\tred\tx\n09/08/2026\tred\n"
 )
 EXAMPLE_1 = (
     "# Generic Data Source (Transaction ID) template file (ds_id: ds-1)\n"
@@ -30,7 +25,9 @@ EXAMPLE_1 = (
     "03/09/2026/15/00/00\tclosed-won\t1\t1200\tlead_100\n"
     "03/10/2026\tclosed-won\t1\t300\tlead_999\n"
 )
-EXAMPLE_2 = "Date\tEvar 4\tEvent 2\tvisitorID\n04/03/2026/14/00/00\tretention-call\t1\tcust-42\n04/03/2026/14/30/00\tretention-call\t1\tcust-77\n"
+EXAMPLE_2 = (
+    "Date\tEvar 4\tEvent 2\tvisitorID\n04/03/2026/14/00/00\tretention-call\t1\tcust-42\n04/03/2026/14/30/00\tretention-call\t1\tcust-77\n"
+)
 
 
 @pytest.fixture(params=["gathered", "each chunk"])
@@ -41,7 +38,9 @@ def chunking(request, monkeypatch):
 
 
 def source(type_: SourceType, dimensions: list[str], metrics: list[str]) -> DataSource:
-    return DataSource("ds-1", "c-1", "furniture", "Feed", type_, NOW, tuple(Column(h, h) for h in dimensions), tuple(Column(h, h) for h in metrics))
+    return DataSource(
+        "ds-1", "c-1", "furniture", "Feed", type_, NOW, tuple(Column(h, h) for h in dimensions), tuple(Column(h, h) for h in metrics)
+    )
 
 
 def check(data: bytes | str, chunk: int | None = None, **kwargs):
@@ -105,8 +104,22 @@ def test_example_1_a_transaction_id_file_with_its_template_comments():
     assert (result.rows, result.skipped_rows, result.problems, result.lines) == (2, 0, (), 5)
     assert result.days == {"2026-03-09", "2026-03-10"}
     assert read(EXAMPLE_1, source=leads) == [
-        ParsedRow(4, datetime(2026, 3, 9, 19, 0, tzinfo=UTC), "2026-03-09", {"evar3": "closed-won"}, {"event5": 1.0, "revenue": 1200.0}, "lead_100"),
-        ParsedRow(5, datetime(2026, 3, 10, 16, 0, tzinfo=UTC), "2026-03-10", {"evar3": "closed-won"}, {"event5": 1.0, "revenue": 300.0}, "lead_999"),
+        ParsedRow(
+            4,
+            datetime(2026, 3, 9, 19, 0, tzinfo=UTC),
+            "2026-03-09",
+            {"evar3": "closed-won"},
+            {"event5": 1.0, "revenue": 1200.0},
+            "lead_100",
+        ),
+        ParsedRow(
+            5,
+            datetime(2026, 3, 10, 16, 0, tzinfo=UTC),
+            "2026-03-10",
+            {"evar3": "closed-won"},
+            {"event5": 1.0, "revenue": 300.0},
+            "lead_999",
+        ),
     ]
 
 
@@ -200,7 +213,12 @@ def test_comments_are_ignored_anywhere_and_blank_lines_too_but_both_count_as_lin
 
 def test_only_a_hash_first_makes_a_comment():
     result = check("Date\tEvar 1\tEvent 1\n #09/07/2026\tred\t1\n\t\t\n")
-    assert where(result.problems) == [(2, 1, "INVALID_DATE"), (3, 1, "INVALID_DATE"), (3, None, "NO_DIMENSION_VALUE"), (3, None, "NO_METRIC_VALUE")]
+    assert where(result.problems) == [
+        (2, 1, "INVALID_DATE"),
+        (3, 1, "INVALID_DATE"),
+        (3, None, "NO_DIMENSION_VALUE"),
+        (3, None, "NO_METRIC_VALUE"),
+    ]
 
 
 def _mixed_file(rng: random.Random, rows: int) -> str:
@@ -209,7 +227,14 @@ def _mixed_file(rng: random.Random, rows: int) -> str:
     for i in range(rows):
         at = start + timedelta(seconds=rng.randrange(40 * 86400))
         date = at.strftime("%m/%d/%Y/%H/%M/%S") if i % 2 else at.strftime("%m/%d/%Y")
-        fields = [date, rng.choice(["red", "blé", "☕ cup", "", "a;b"]), f"p{i % 7}", rng.choice(["1", "", "x", "-2.5"]), f"{i}.5", rng.choice(["", f"t{i}"])]
+        fields = [
+            date,
+            rng.choice(["red", "blé", "☕ cup", "", "a;b"]),
+            f"p{i % 7}",
+            rng.choice(["1", "", "x", "-2.5"]),
+            f"{i}.5",
+            rng.choice(["", f"t{i}"]),
+        ]
         if i % 97 == 0:
             fields.pop()
         lines.append("\t".join(fields))
@@ -268,7 +293,9 @@ def test_rows_sent_through_the_row_api_meet_the_same_checks_as_a_file():
 
 def _days_file(days: int) -> str:
     start = datetime(2026, 1, 1)
-    return "Date\tEvar 1\tEvent 1\n" + "".join(f"{(start + timedelta(days=i % days)).strftime('%m/%d/%Y')}\tred\t1\n" for i in range(3 * days))
+    return "Date\tEvar 1\tEvent 1\n" + "".join(
+        f"{(start + timedelta(days=i % days)).strftime('%m/%d/%Y')}\tred\t1\n" for i in range(3 * days)
+    )
 
 
 def test_a_file_holds_at_most_90_days():
@@ -337,7 +364,28 @@ def test_a_finished_check_takes_no_more_bytes():
 @pytest.mark.parametrize("seed", range(30))
 def test_arbitrary_bytes_give_a_check_result_never_an_exception(seed, chunking):
     rng = random.Random(seed)
-    alphabet = [b"\t", b"\n", b"\r", b"#", b";", b"/", b"0", b"1", b"9", b"\x00", b"\xff", b"\xfe", b"\xef\xbb\xbf", b"\xe9", b"\xd8", b"Date\t", b"Evar 1\t", b"Event 1", b"visitorID\t", b"09/07/2026"]
+    alphabet = [
+        b"\t",
+        b"\n",
+        b"\r",
+        b"#",
+        b";",
+        b"/",
+        b"0",
+        b"1",
+        b"9",
+        b"\x00",
+        b"\xff",
+        b"\xfe",
+        b"\xef\xbb\xbf",
+        b"\xe9",
+        b"\xd8",
+        b"Date\t",
+        b"Evar 1\t",
+        b"Event 1",
+        b"visitorID\t",
+        b"09/07/2026",
+    ]
     data = b"".join(rng.choice(alphabet) if rng.random() < 0.7 else bytes([rng.randrange(256)]) for _ in range(rng.randrange(2000)))
     if seed % 3 == 0:
         data = b"Date\tEvar 1\tEvent 1\tvisitorID\n" + data
