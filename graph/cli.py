@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 
 from graph import settings
@@ -12,7 +13,7 @@ from models.companies import Role
 from models.embedded import EmbeddedStoreUnsupported
 from models.problems import Rejected
 from models.store import Store, StoreUnavailable
-from resolvers import api_keys, demo
+from resolvers import api_keys, demo, processing
 
 UNREACHABLE = "error: the MongoDB that MONGODB_URI names does not answer; start it or fix the URI."
 
@@ -44,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-introspection", action="store_true", help=f"refuse __schema and __type queries (or {settings.INTROSPECTION_VARIABLE}=0)"
     )
+    serve.add_argument("--no-worker", action="store_true", help=f"process no uploads in this process (or {settings.WORKER_VARIABLE}=0)")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="process uploaded jobs from the MongoDB that MONGODB_URI names, beside the servers")
+    worker.set_defaults(run=_worker)
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.add_argument("--output", help="write to this file instead of standard output")
@@ -71,7 +76,7 @@ def _serve(args) -> int:
     from graph.app import create_app
 
     try:
-        chosen = settings.read(os.environ, args.cors_origin, args.no_playground, args.no_introspection)
+        chosen = settings.read(os.environ, args.cors_origin, args.no_playground, args.no_introspection, args.no_worker)
     except settings.SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -89,6 +94,38 @@ def _serve(args) -> int:
 
     app = create_app(store, chosen, on_startup=seed_demo if args.demo else None)
     uvicorn.run(app, host=args.host, port=args.port)
+    return 0
+
+
+def _worker(args) -> int:
+    """Process jobs until interrupted. The embedded store lives in one process only, so a
+    worker beside the server needs the MongoDB both use."""
+    uri = os.environ.get("MONGODB_URI") or None
+    if uri is None:
+        print(
+            "error: a worker needs MONGODB_URI: the embedded store is private to its server, which processes its own uploads.",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    if not asyncio.run(Store.reachable(uri)):
+        print(UNREACHABLE, file=sys.stderr)
+        return 2
+
+    async def run() -> None:
+        store = Store.connect(uri)
+        await store.create_indexes()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        print("worker: processing uploaded jobs; Ctrl-C stops after the current batch.", flush=True)
+        try:
+            await processing.Worker(store).run(stop)
+        finally:
+            store.close()
+
+    asyncio.run(run())
     return 0
 
 

@@ -7,10 +7,11 @@ from strawberry.dataloader import DataLoader
 
 from models.companies import Caller
 from models.data_sources import DataSource
+from models.jobs import Job
 from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
-from resolvers import data_sources, report_suites, visitors
+from resolvers import data_sources, jobs, report_suites, visitors
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Context:
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
     visitors: DataLoader[str, VisitorState | None]
+    jobs: DataLoader[str, Job | None]
     introspection: bool = True  # whether this server answers __schema and __type (settings)
 
     @classmethod
@@ -32,6 +34,7 @@ class Context:
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),
+            jobs=DataLoader(lambda ids: jobs.get_many(store, caller, ids)),
         )
 
 

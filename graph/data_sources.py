@@ -8,13 +8,16 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.errors import UserError, attempt
-from models import data_sources as model
+from graph.jobs import Job, JobStatus, jobs_connection
+from graph.pagination import DEFAULT_PAGE_SIZE
+from models import data_sources as source_models
 from resolvers import data_sources
+from resolvers.jobs import JobFilter
 
-Category = strawberry.enum(model.Category, name="DataSourceCategory")
-SourceType = strawberry.enum(model.SourceType, name="DataSourceType")
-Status = strawberry.enum(model.Status, name="DataSourceStatus")
-Integration = strawberry.enum(model.Integration, name="DataSourceIntegration", description="How rows are tied to online data.")
+Category = strawberry.enum(source_models.Category, name="DataSourceCategory")
+SourceType = strawberry.enum(source_models.SourceType, name="DataSourceType")
+Status = strawberry.enum(source_models.Status, name="DataSourceStatus")
+Integration = strawberry.enum(source_models.Integration, name="DataSourceIntegration", description="How rows are tied to online data.")
 
 
 @strawberry.type
@@ -41,13 +44,35 @@ class DataSource(relay.Node):
         description="The tab-delimited template to fill in: type and id comment, friendly names comment, header row."
     )
 
+    locked: bool = strawberry.field(description="Stopped on errors: takes no uploads until an ADMIN restarts its processing.")
+    model: strawberry.Private[source_models.DataSource]
+
+    @strawberry.field(description="The job that stopped it, while it is locked.")
+    async def locked_by_job(self, info: Info) -> Job | None:
+        if self.model.locked_by is None:
+            return None
+        job = await info.context.jobs.load(self.model.locked_by)
+        return Job.from_model(job) if job else None
+
+    @strawberry.field(description="Its file log, newest first: by status, by exact name, received in the last lookbackDays days.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: JobStatus | None = None,
+        name: str | None = None,
+        lookback_days: int | None = None,
+    ) -> relay.Connection[Job]:
+        return await jobs_connection(info, {"dataSourceId": self.model.id}, first, after, JobFilter(status, name, lookback_days))
+
     @strawberry.field(description="Whether the report suite records Transaction IDs, as the data-sources manager shows it.")
     async def transaction_id_recording(self, info: Info) -> bool:
         suite = await info.context.report_suites.load(self.rsid)
         return suite is not None and suite.recording.enabled
 
     @classmethod
-    def from_model(cls, source: model.DataSource) -> "DataSource":
+    def from_model(cls, source: source_models.DataSource) -> "DataSource":
         return cls(
             node_id=source.id,
             rsid=source.rsid,
@@ -62,6 +87,8 @@ class DataSource(relay.Node):
             built_in=source.built_in,
             created_at=source.created_at,
             template_file=source.template_file(),
+            locked=source.locked_by is not None,
+            model=source,
         )
 
     @classmethod
@@ -107,7 +134,7 @@ class DataSourcePayload:
     user_errors: list[UserError]
 
     @classmethod
-    def of(cls, source: model.DataSource | None, errors: list[UserError]) -> "DataSourcePayload":
+    def of(cls, source: source_models.DataSource | None, errors: list[UserError]) -> "DataSourcePayload":
         return cls(data_source=DataSource.from_model(source) if source else None, user_errors=errors)
 
 
@@ -115,7 +142,7 @@ def _pairs(columns: list[ColumnInput] | None) -> list[tuple[str, str | None]] | 
     return None if columns is None else [(c.header, c.friendly_name) for c in columns]
 
 
-def _own_id(global_id: str) -> str:
+def own_id(global_id: str) -> str:
     """The data source id inside a global id. A malformed id, or one of another type, names
     no data source: the lookup then answers NOT_FOUND on field `id`."""
     try:
@@ -140,7 +167,7 @@ class DataSourceMutations:
     async def configure_data_source(self, info: Info, input: ConfigureDataSourceInput) -> DataSourcePayload:
         ctx = info.context
         work = data_sources.configure(
-            ctx.store, ctx.caller, _own_id(input.id), input.name,
+            ctx.store, ctx.caller, own_id(input.id), input.name,
             _pairs(input.dimensions), _pairs(input.metrics), input.stop_on_errors,
         )  # fmt: skip
         return DataSourcePayload.of(*await attempt(work))
@@ -148,4 +175,4 @@ class DataSourceMutations:
     @strawberry.mutation(description="Stop a data source taking uploads. ADMIN.")
     async def deactivate_data_source(self, info: Info, input: DeactivateDataSourceInput) -> DataSourcePayload:
         ctx = info.context
-        return DataSourcePayload.of(*await attempt(data_sources.deactivate(ctx.store, ctx.caller, _own_id(input.id))))
+        return DataSourcePayload.of(*await attempt(data_sources.deactivate(ctx.store, ctx.caller, own_id(input.id))))

@@ -9,11 +9,13 @@ from strawberry import relay
 from graph.context import Info
 from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
+from graph.jobs import Job, JobStatus, jobs_connection
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from graph.visitors import Transaction, TransactionStatus, Visitor
 from models import fields
 from models import report_suites as suite_models
 from resolvers import data_sources, report_suites, visitors
+from resolvers.jobs import JobFilter
 
 Expiration = strawberry.enum(suite_models.Expiration, name="EvarExpiration")
 Allocation = strawberry.enum(suite_models.Allocation, name="EvarAllocation")
@@ -73,6 +75,18 @@ class ReportSuite(relay.Node):
         ctx = info.context
         items, more = await data_sources.page(ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first))
         return connection(items, more, lambda s: s.id, DataSource.from_model)
+
+    @strawberry.field(description="The file log of all its data sources, newest first: by status, exact name, lookback days.")
+    async def jobs(
+        self,
+        info: Info,
+        first: int = DEFAULT_PAGE_SIZE,
+        after: str | None = None,
+        status: JobStatus | None = None,
+        name: str | None = None,
+        lookback_days: int | None = None,
+    ) -> relay.Connection[Job]:
+        return await jobs_connection(info, {"rsid": self.rsid}, first, after, JobFilter(status, name, lookback_days))
 
     @strawberry.field
     async def visitor(self, info: Info, visitor_id: str) -> Visitor | None:

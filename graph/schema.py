@@ -22,6 +22,7 @@ from graph.extensions.max_query_depth import MaxQueryDepth
 from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
+from graph.uploads import UploadMutations
 from graph.viewer import ViewerQueries
 from models.store import StoreUnavailable
 
@@ -39,7 +40,7 @@ class Query(ViewerQueries, ReportSuiteQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations):
     pass
 
 

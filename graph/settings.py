@@ -12,6 +12,7 @@ from strawberry.http.websocket_origin import normalize_allowed_origins
 CORS_ORIGINS_VARIABLE = "ODG_CORS_ORIGINS"
 PLAYGROUND_VARIABLE = "ODG_PLAYGROUND"
 INTROSPECTION_VARIABLE = "ODG_INTROSPECTION"
+WORKER_VARIABLE = "ODG_WORKER"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -26,6 +27,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins whose pages may call the API (HTTP and WebSocket); "*" is any
     playground: bool = True  # GET /graphql in a browser opens GraphiQL
     introspection: bool = True  # __schema and __type are answered
+    worker: bool = True  # this process processes uploaded jobs too (`offline-graph worker` runs more)
 
 
 def read(
@@ -33,6 +35,7 @@ def read(
     cors_origins: Sequence[str] | None = None,
     no_playground: bool = False,
     no_introspection: bool = False,
+    no_worker: bool = False,
 ) -> Settings:
     """The settings from the command line's values (None or False: not given) and `environ`."""
     if cors_origins is None:
@@ -44,6 +47,7 @@ def read(
         cors_origins=origins,
         playground=not no_playground and _switch(environ, PLAYGROUND_VARIABLE),
         introspection=not no_introspection and _switch(environ, INTROSPECTION_VARIABLE),
+        worker=not no_worker and _switch(environ, WORKER_VARIABLE),
     )
 
 

@@ -90,6 +90,7 @@ class DataSource:
     metrics: tuple[Column, ...] = ()
     stop_on_errors: bool = False
     status: Status = Status.ACTIVE
+    locked_by: str | None = None  # the job that failed with stop-on-errors on; uploads wait for a restart
     version: int = 1
 
     @property
@@ -131,6 +132,7 @@ class DataSource:
             "metrics": [_column_doc(c) for c in self.metrics],
             "stopOnErrors": self.stop_on_errors,
             "status": self.status.value,
+            "lockedBy": self.locked_by,
             "version": self.version,
         }
 
@@ -147,6 +149,7 @@ class DataSource:
             metrics=tuple(Column(c["header"], c["friendlyName"]) for c in doc["metrics"]),
             stop_on_errors=doc["stopOnErrors"],
             status=Status(doc["status"]),
+            locked_by=doc["lockedBy"],
             version=doc["version"],
         )
 

@@ -2,8 +2,8 @@
 
 A natural key is an `_id` built from what identifies the document, so the unique `_id`
 index is the uniqueness rule: one visitor per report suite and visitor id, one hit per
-visitor and sequence number, one snapshot per report suite and transaction id. They are
-built and taken apart here only. '|' cannot appear in an rsid, so the parts split back
+visitor and sequence number, one snapshot per report suite and transaction id, one stored
+chunk, offline row or problem per job and number. They are built and taken apart here only. '|' cannot appear in an rsid, so the parts split back
 unambiguously even where a visitor or transaction id holds one.
 """
 
@@ -33,3 +33,19 @@ def hit_key(rsid: str, visitor_id: str, seq: int) -> str:
 
 def snapshot_key(rsid: str, transaction_id: str) -> str:
     return f"{rsid}{SEPARATOR}{transaction_id}"
+
+
+def job_key(job_id: str, n: int) -> str:
+    """A piece of a job (a stored chunk, an offline row, a problem), by its number in the job.
+    The number is zero-padded so that keys sort in the job's order."""
+    return f"{job_id}{SEPARATOR}{n:010d}"
+
+
+def problem_key(job_id: str, line: int, n: int) -> str:
+    """The `n`th problem found on a line of a job."""
+    return f"{job_key(job_id, line)}{SEPARATOR}{n}"
+
+
+def receiving_key(data_source_id: str, job_name: str) -> str:
+    """The rows job still receiving calls under this name on this data source: one at a time."""
+    return f"{data_source_id}{SEPARATOR}{job_name}"

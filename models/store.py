@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 from motor.motor_asyncio import AsyncIOMotorClient
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from models import embedded as embedded_store
@@ -25,6 +25,11 @@ DATA_SOURCES = "data_sources"
 VISITORS = "visitors"
 HITS = "hits"
 SNAPSHOTS = "snapshots"
+JOBS = "jobs"
+JOB_CHUNKS = "job_chunks"  # the stored pieces of an upload: file bytes, or one call of rows
+JOB_NAMES = "job_names"  # the rows jobs still receiving, by data source and job name
+PROBLEMS = "problems"  # what processing found wrong, by job and line
+ROWS = "rows"  # offline rows as stored
 
 # Declared next to the collections, created at start-up. Uniqueness lives in the `_id`s,
 # which are built from the natural keys (visitors 'rsid|visitorId', hits
@@ -45,6 +50,19 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("transactionId", ASCENDING)]),
         # The TTL monitor removes expired snapshots; reads check expiry themselves too.
         IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0),
+    ],
+    JOBS: [
+        IndexModel([("status", ASCENDING), ("dataSourceId", ASCENDING), ("name", ASCENDING)]),
+        IndexModel([("dataSourceId", ASCENDING), ("receivedAt", DESCENDING)]),
+        IndexModel([("rsid", ASCENDING), ("receivedAt", DESCENDING)]),
+    ],
+    JOB_CHUNKS: [IndexModel([("jobId", ASCENDING)])],
+    PROBLEMS: [IndexModel([("jobId", ASCENDING)])],
+    ROWS: [
+        IndexModel([("jobId", ASCENDING)]),
+        IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)]),
+        IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("timestamp", ASCENDING)]),
+        IndexModel([("rsid", ASCENDING), ("localDay", ASCENDING)]),
     ],
 }
 
@@ -179,6 +197,33 @@ class Store:
         self.round_trips += 1
         await self.db[collection].update_one(query, {"$inc": counts})
 
+    @_answering
+    async def set_fields(self, collection: str, changes: dict[Any, Doc], scope: Doc | None = None) -> None:
+        """Set fields of documents by `_id` ({id: {field: value}}), of those `scope` also
+        matches. Numbers and strings only: some wire servers store a `$set` datetime as a string."""
+        if not changes:
+            return
+        self.round_trips += 1
+        updates = [({"_id": i, **(scope or {})}, {"$set": f}) for i, f in changes.items()]
+        if self.embedded:  # mongomock cannot take today's bulk operations
+            for query, update in updates:
+                await self.db[collection].update_one(query, update)
+            return
+        await self.db[collection].bulk_write([UpdateOne(query, update) for query, update in updates], ordered=False)
+
+    @_answering
+    async def delete_many(self, collection: str, query: Doc) -> int:
+        self.round_trips += 1
+        result = await self.db[collection].delete_many(query)
+        deleted: int = result.deleted_count
+        return deleted
+
+    @_answering
+    async def aggregate(self, collection: str, pipeline: list[Doc]) -> list[Doc]:
+        self.round_trips += 1
+        docs: list[Doc] = await self.db[collection].aggregate(pipeline).to_list(None)
+        return docs
+
     async def replace_versioned(self, collection: str, doc: Doc) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])
@@ -237,6 +282,16 @@ class CompanyStore:
 
     async def increment(self, collection: str, query: Doc, counts: dict[str, int]) -> None:
         await self.store.increment(collection, self.own(query), counts)
+
+    async def set_fields(self, collection: str, changes: dict[Any, Doc]) -> None:
+        await self.store.set_fields(collection, changes, scope={"companyId": self.company_id})
+
+    async def delete_many(self, collection: str, query: Doc) -> int:
+        return await self.store.delete_many(collection, self.own(query))
+
+    async def aggregate(self, collection: str, pipeline: list[Doc]) -> list[Doc]:
+        """A pipeline over this company's documents only: its first stage is the company filter."""
+        return await self.store.aggregate(collection, [{"$match": {"companyId": self.company_id}}, *pipeline])
 
     async def insert(self, collection: str, doc: Doc) -> None:
         await self.store.insert(collection, self._check([doc])[0])

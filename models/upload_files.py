@@ -343,26 +343,40 @@ def check_file(
     return checker.finish()
 
 
+class RowReader:
+    """A stored file read again, a chunk at a time, for callers whose chunks come from the
+    store one read at a time: `push` each chunk, then `finish`. Each yields the rows and
+    problems the bytes so far complete, in file order, as `read_rows` does. `encoding` is
+    the one its `FileCheck` found."""
+
+    def __init__(self, encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None) -> None:
+        self._file = _File(_Decoder(encoding), source, time_zone, now, rows_wanted=True)
+
+    @property
+    def stopped(self) -> bool:
+        """Nothing more is read: the file failed on its size or encoding."""
+        return self._file.stopped
+
+    def push(self, chunk: bytes) -> Iterator[ParsedRow | LineProblem]:
+        return chain.from_iterable(self._file.push(chunk))
+
+    def finish(self) -> Iterator[ParsedRow | LineProblem]:
+        return chain.from_iterable(self._file.push(b"", final=True))
+
+
 def read_rows(
     chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None
 ) -> Iterator[ParsedRow | LineProblem]:
     """Every row and problem of a stored file, in file order, a chunk in memory at a time.
 
-    `encoding` is the one its `FileCheck` found. The checks are the checker's: a file
-    that passed its check yields no problem that fails it. A problem that `fails_file`
-    (header, size, encoding, the day limit) means none of the rows is to be ingested,
-    including rows yielded before it (the day limit and the size come after rows).
+    The checks are the checker's: a file that passed its check yields no problem that
+    fails it. A problem that `fails_file` (header, size, encoding, the day limit) means
+    none of the rows is to be ingested, including rows yielded before it (the day limit
+    and the size come after rows).
     """
-    return chain.from_iterable(read_batches(chunks, encoding, time_zone, now, source))
-
-
-def read_batches(
-    chunks: Iterable[bytes], encoding: Encoding, time_zone: str, now: datetime, source: DataSource | None = None
-) -> Iterator[list[ParsedRow | LineProblem]]:
-    """`read_rows` a batch at a time (a list per 512 lines at most), for bulk consumers."""
-    file = _File(_Decoder(encoding), source, time_zone, now, rows_wanted=True)
+    reader = RowReader(encoding, time_zone, now, source)
     for chunk in chunks:
-        yield from file.push(chunk)
-        if file.stopped:
+        yield from reader.push(chunk)
+        if reader.stopped:
             return
-    yield from file.push(b"", final=True)
+    yield from reader.finish()

@@ -104,6 +104,11 @@ class Layout:
 
     headers: tuple[Field, ...]
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The columns as the catalogue spells them."""
+        return tuple(h.header or "" for h in self.headers)
+
 
 def check_header(names: Sequence[str], source: DataSource | None = None, line: int = 1) -> tuple[Layout | None, list[LineProblem]]:
     """Check a header's column names; every problem fails the file.

@@ -26,10 +26,10 @@ from resolvers.api_keys import tenant
 Columns = Sequence[tuple[str, str | None]]
 
 
-async def get(db: Store, caller: Caller | None, data_source_id: str) -> DataSource:
+async def get(db: Store, caller: Caller | None, data_source_id: str, field: str = "id") -> DataSource:
     (source,) = await get_many(db, caller, [data_source_id])
     if source is None:
-        raise not_found("id", "Data source")
+        raise not_found(field, "Data source")
     return source
 
 

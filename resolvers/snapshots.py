@@ -9,6 +9,7 @@ from datetime import datetime
 from models import store
 from models.hits import AppliedHit, StoredHit
 from models.keys import snapshot_key
+from models.offline_rows import Link
 from models.report_suites import ReportSuite
 from models.snapshots import Results, Snapshot, first_occurrences, resolve_taken, settle
 from models.store import CompanyStore
@@ -53,3 +54,16 @@ async def linkable(scope: CompanyStore, rsid: str, transaction_ids: list[str], n
     docs = await scope.find_many(store.SNAPSHOTS, {"_id": {"$in": keys}})
     found = (Snapshot.from_doc(doc) for doc in docs)
     return {s.transaction_id: s for s in found if s.linkable(now)}
+
+
+async def count_linked_rows(scope: CompanyStore, rsid: str, transaction_ids: list[str]) -> None:
+    """Count again the offline rows linked to these transactions and keep the count on
+    each snapshot. Counted from the rows, not added to, so that writing a batch again
+    (after a worker died) or deleting a job leaves every count exact."""
+    wanted = list(dict.fromkeys(transaction_ids))
+    if not wanted:
+        return
+    match = {"rsid": rsid, "transactionId": {"$in": wanted}, "link": Link.TRANSACTION.value}
+    counted = await scope.aggregate(store.ROWS, [{"$match": match}, {"$group": {"_id": "$transactionId", "n": {"$sum": 1}}}])
+    counts = {doc["_id"]: doc["n"] for doc in counted}
+    await scope.set_fields(store.SNAPSHOTS, {snapshot_key(rsid, t): {"linkedRowCount": counts.get(t, 0)} for t in wanted})

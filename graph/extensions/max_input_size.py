@@ -43,7 +43,7 @@ from graphql import (
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Guard
-from models import data_sources, fields
+from models import data_sources, fields, jobs
 from resolvers.collection import MAX_HITS_PER_CALL
 
 LIST_LIMITS: dict[tuple[str, str], int] = {
@@ -56,6 +56,11 @@ LIST_LIMITS: dict[tuple[str, str], int] = {
     ("ConfigureDataSourceInput", "dimensions"): data_sources.MAX_COLUMNS,
     ("ConfigureDataSourceInput", "metrics"): data_sources.MAX_COLUMNS,
     ("UpdateReportSuiteInput", "evars"): fields.EVARS,
+    # A row is a list of strings too: each of its lists is held to the same limit.
+    ("UploadDataSourceRowsInput", "rows"): jobs.MAX_ROWS_PER_CALL,
+    ("UploadDataSourceRowsInput", "columns"): data_sources.MAX_COLUMNS + 1,
+    ("ValidateDataSourceRowsInput", "rows"): jobs.MAX_ROWS_PER_CALL,
+    ("ValidateDataSourceRowsInput", "columns"): data_sources.MAX_COLUMNS + 1,
 }
 DEFAULT_LIST_LIMIT = MAX_HITS_PER_CALL  # a list variable declared on its own has no field to go by
 MAX_STRING_LENGTH = 1_000

@@ -1,0 +1,124 @@
+"""Offline rows as stored, and how a row is tied to the online data (DOMAIN.md's three kinds).
+
+A row keeps its own values, what linking added (a transaction snapshot's values, or the
+visitor's state as of the row's time), and how it was linked. Its own values win over
+what linking adds. Linking only fills rows: it never changes a snapshot or a hit. A
+row's `_id` is its job and line, so processing a job again never stores a row twice.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from models.data_sources import Integration
+from models.keys import job_key
+from models.snapshots import Snapshot
+from models.upload_rows import ParsedRow
+
+
+class Link(str, Enum):
+    TRANSACTION = "TRANSACTION"  # tied to a transaction snapshot, and so to its visitor
+    VISITOR = "VISITOR"  # tied to a visitor by its id, with the visitor's state at the row's time
+    SUMMARY = "SUMMARY"  # its own values only
+
+
+@dataclass(frozen=True)
+class OfflineRow:
+    id: str
+    company_id: str
+    rsid: str
+    data_source_id: str
+    job_id: str
+    line: int
+    at: datetime
+    local_day: str  # the report suite's day, fixed when written (aggregation has no time zones)
+    own: dict[str, str]
+    added: dict[str, str]  # what linking added: dimensions the row did not set itself
+    metrics: dict[str, float]
+    link: Link
+    transaction_id: str | None
+    visitor_id: str | None  # the visitor it belongs to: its own id, or its snapshot's visitor
+
+    @property
+    def values(self) -> dict[str, str]:
+        """Every dimension value the row's metrics are credited to; the row's own win."""
+        return self.added | self.own
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "_id": self.id,
+            "companyId": self.company_id,
+            "rsid": self.rsid,
+            "dataSourceId": self.data_source_id,
+            "jobId": self.job_id,
+            "line": self.line,
+            "timestamp": self.at,
+            "localDay": self.local_day,
+            "values": self.values,
+            "added": sorted(self.added),
+            "metrics": self.metrics,
+            "link": self.link.value,
+            "transactionId": self.transaction_id,
+            "visitorId": self.visitor_id,
+        }
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> "OfflineRow":
+        values, added = doc["values"], set(doc["added"])
+        return cls(
+            id=doc["_id"],
+            company_id=doc["companyId"],
+            rsid=doc["rsid"],
+            data_source_id=doc["dataSourceId"],
+            job_id=doc["jobId"],
+            line=doc["line"],
+            at=doc["timestamp"],
+            local_day=doc["localDay"],
+            own={k: v for k, v in values.items() if k not in added},
+            added={k: v for k, v in values.items() if k in added},
+            metrics=doc["metrics"],
+            link=Link(doc["link"]),
+            transaction_id=doc["transactionId"],
+            visitor_id=doc["visitorId"],
+        )
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where rows of one job go."""
+
+    company_id: str
+    rsid: str
+    data_source_id: str
+    job_id: str
+    integration: Integration
+    visitor_column: int | None = None  # where rows carry the visitor id, for the unknown-visitor warning
+
+
+def link(target: Target, row: ParsedRow, snapshot: Snapshot | None, visitor_values: dict[str, str] | None) -> OfflineRow:
+    """The row as stored. `snapshot` is the linkable snapshot of its transaction id (None:
+    unknown or expired); `visitor_values` its visitor's state as of its time (None: a
+    visitor never collected). Anything that does not link makes a summary row."""
+    added: dict[str, str] = {}
+    kind, visitor_id = Link.SUMMARY, None
+    if target.integration is Integration.TRANSACTION_ID and snapshot is not None:
+        kind, visitor_id, added = Link.TRANSACTION, snapshot.visitor_id, snapshot.values
+    elif target.integration is Integration.VISITOR_ID and visitor_values is not None:
+        kind, visitor_id, added = Link.VISITOR, row.visitor_id, visitor_values
+    return OfflineRow(
+        id=job_key(target.job_id, row.line),
+        company_id=target.company_id,
+        rsid=target.rsid,
+        data_source_id=target.data_source_id,
+        job_id=target.job_id,
+        line=row.line,
+        at=row.at,
+        local_day=row.day,
+        own=row.dimensions,
+        added={k: v for k, v in added.items() if k not in row.dimensions},
+        metrics=row.metrics,
+        link=kind,
+        transaction_id=row.transaction_id,
+        visitor_id=visitor_id,
+    )
