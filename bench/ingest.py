@@ -22,19 +22,30 @@ Add a section by writing `def section(files, args) -> None` and listing it in SE
 """
 
 import argparse
+import asyncio
 import cProfile
 import csv
 import gc
 import io
 import pstats
+import resource
 import time
 import tracemalloc
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from models import store as collections
+from models.companies import Caller, Role
+from models.data_sources import CATALOGUE, DataSource, SourceType
+from models.fields import Kind, by_header
+from models.jobs import Job, JobStatus
+from models.keys import snapshot_key
+from models.profiles import Persisted, VisitorState
+from models.store import Store
 from models.upload_files import MAX_FILE_BYTES, Encoding, FileChecker, read_rows
 from models.upload_rows import LineProblem, ParsedRow
+from resolvers import data_sources, processing, report_suites, uploads
 
 CHUNK = 255 * 1024
 TIME_ZONE = "America/New_York"
@@ -42,6 +53,9 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 BASE_COLUMNS = ["Date", "Evar 1", "Evar 2", "Tracking Code", "Event 1", "Price"]
 KINDS = {"summary": (None, 0.57), "transaction": ("transactionID", 1 / 3), "visitor": ("visitorID", 0.1)}
 BYTES_PER_ROW = 58  # about, to size the row counts from the target bytes
+RSID, COMPANY = "bench", "bench-company"
+ADMIN = Caller(COMPANY, Role.ADMIN, "bench-admin")
+UPLOADER = Caller(COMPANY, Role.UPLOADER, "bench-uploader")
 
 
 @dataclass
@@ -164,7 +178,149 @@ def parse_and_check(files: list[File], args) -> None:
         pstats.Stats(profile).sort_stats("tottime").print_stats(12)
 
 
-SECTIONS = [parse_and_check]
+async def _seeded_store(files: list[File], uri: str | None) -> tuple[Store, dict[str, DataSource]]:
+    """A store holding what the rows link to: a snapshot for every transaction id and a
+    visitor for every visitor id (inserted raw: this measures ingestion, not collection),
+    and one data source per file, all of one company."""
+    store = Store.connect(uri, database=f"bench{time.time_ns()}")
+    await store.create_indexes()
+    await report_suites.create(store, ADMIN, RSID, "Bench", time_zone=TIME_ZONE)
+    snapshots, visitors = [], {}
+    for file in files:
+        for line in file.data.decode().splitlines()[2:]:
+            last = line.rsplit("\t", 1)[-1]
+            if file.kind == "transaction":
+                snapshots.append(_snapshot_doc(last))
+            elif file.kind == "visitor":
+                visitors[last] = _visitor_doc(last)
+    await store.insert_many(collections.SNAPSHOTS, snapshots)
+    await store.insert_many(collections.VISITORS, list(visitors.values()))
+    sources = {}
+    for file in files:
+        type_name = {
+            "summary": SourceType.GENERIC_SUMMARY,
+            "transaction": SourceType.GENERIC_TRANSACTION_ID,
+            "visitor": SourceType.CALL_CENTER_VISITOR_ID,
+        }[file.kind]
+        header = file.data.split(b"\n", 2)[1].decode().split("\t")[1:]
+        dimensions = [(h, None) for h in header if by_header(h).kind is Kind.DIMENSION]
+        metrics = [(h, None) for h in header if by_header(h).kind is Kind.METRIC]
+        entry = CATALOGUE[type_name]
+        sources[file.kind] = await data_sources.create(store, ADMIN, RSID, file.kind, entry.category, type_name, dimensions, metrics)
+    return store, sources
+
+
+def _snapshot_doc(transaction_id: str) -> dict:
+    recorded = datetime(2026, 3, 1, tzinfo=UTC)
+    # Far-off expiry: the embedded store's TTL monitor goes by the real clock.
+    return {
+        "_id": snapshot_key(RSID, transaction_id), "rsid": RSID, "companyId": COMPANY, "transactionId": transaction_id,
+        "visitorId": "v-" + transaction_id, "hitId": "h", "values": {"evar3": "lead", "trackingCode": "spring"},
+        "visitNumber": 1, "recordedAt": recorded, "expiresAt": datetime(2030, 1, 1, tzinfo=UTC), "linkedRowCount": 0, "version": 1,
+    }  # fmt: skip
+
+
+def _visitor_doc(visitor_id: str) -> dict:
+    seen = datetime(2026, 3, 1, tzinfo=UTC)  # before every row: the state as of a row is the visitor's last
+    state = VisitorState(RSID, COMPANY, visitor_id, seq=1, visit_count=1, first_seen=seen, last_seen=seen,
+                         values={"evar4": Persisted("search", seen, 1)}, version=1)  # fmt: skip
+    return state.to_doc()
+
+
+async def _link_file(store: Store, source: DataSource, file: File) -> int:
+    """Parse, check and link one file as a worker does, writing nothing: the rows linked."""
+    suite = await report_suites.get(store, ADMIN, RSID)
+    target = processing.target(COMPANY, "bench", source, file.data.split(b"\n", 2)[1].decode().split("\t"))
+    items = _aiter(read_rows(file.chunks(), Encoding.UTF_8, TIME_ZONE, NOW))
+    linked = 0
+    async for parsed, _problems, _skipped in processing.batches(items, processing.BATCH_ROWS):
+        batch = await processing.link_rows(store.company(COMPANY), suite, target, parsed, NOW)
+        linked += len(batch.rows)
+    return linked
+
+
+async def _aiter(items):
+    for item in items:
+        yield item
+
+
+async def _upload_and_process(store: Store, source: DataSource, file: File) -> Job:
+    async def pieces():
+        for chunk in file.chunks():
+            yield chunk
+
+    job = await uploads.upload_file(store, UPLOADER, source.id, f"{file.kind}.txt", pieces())
+    worker = processing.Worker(store)
+    while await worker.run_once():
+        pass
+    return Job.from_doc(await store.find_one(collections.JOBS, {"_id": job.id}))
+
+
+def parse_check_link(files: list[File], args) -> None:
+    """Parse + check + link rows/s (reads only) beside csv.reader's, and the store calls."""
+    csv_rate = rates(files, {"csv": csv_rows}, 1 if args.smoke else 3)["csv"]
+
+    async def run() -> tuple[float, int]:
+        store, sources = await _seeded_store(files, args.store)
+        store.round_trips = 0
+        began = time.process_time()
+        for file in files:
+            assert await _link_file(store, sources[file.kind], file) == file.rows
+        seconds = time.process_time() - began
+        trips = store.round_trips
+        store.close()
+        return seconds, trips
+
+    seconds, trips = asyncio.run(run())
+    rows = sum(f.rows for f in files)
+    print(
+        f"ingest: parse + check + link       {rows / seconds:>11,.0f} rows/s  {rows / seconds / csv_rate:6.0%} of csv.reader  ({trips} store calls)"
+    )
+
+
+def end_to_end(files: list[File], args) -> None:
+    """Upload to SUCCESS beside a raw insert_many of the same row documents into the same store."""
+
+    async def ours() -> tuple[float, int, int, list[dict]]:
+        store, sources = await _seeded_store(files, args.store)
+        store.round_trips = 0
+        rss = _rss()
+        began = time.perf_counter()
+        for file in files:
+            job = await _upload_and_process(store, sources[file.kind], file)
+            assert job.status is JobStatus.SUCCESS and job.counts.rows == file.rows, job
+        seconds = time.perf_counter() - began
+        trips, growth = store.round_trips, _rss() - rss
+        docs = await store.find_many(collections.ROWS, {})
+        store.close()
+        return seconds, trips, growth, docs
+
+    async def raw(docs: list[dict]) -> float:
+        store = Store.connect(args.store, database=f"raw{time.time_ns()}")
+        await store.create_indexes()
+        began = time.perf_counter()
+        await store.insert_many(collections.ROWS, docs)
+        seconds = time.perf_counter() - began
+        store.close()
+        return seconds
+
+    seconds, trips, growth, docs = asyncio.run(ours())
+    rows = sum(f.rows for f in files)
+    raw_seconds = asyncio.run(raw(docs))
+    print(
+        f"ingest: upload to SUCCESS          {rows / seconds:>11,.0f} rows/s  {raw_seconds / seconds:6.0%} of a raw insert_many ({rows / raw_seconds:,.0f} rows/s)"
+    )
+    print(
+        f"ingest: store round trips          {trips * 10_000 / rows:11.1f} per 10,000 rows; peak RSS growth {growth / 1e6:,.0f} MB ({'embedded' if args.store is None else 'wire'} store)"
+    )
+
+
+def _rss() -> int:
+    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+SECTIONS = [parse_and_check, parse_check_link, end_to_end]
 
 
 def main() -> None:
@@ -172,6 +328,7 @@ def main() -> None:
     parser.add_argument("--megabytes", type=float, default=50)
     parser.add_argument("--smoke", action="store_true", help="~5,000 rows: checks the benchmark runs")
     parser.add_argument("--profile", action="store_true", help="print the top of a cProfile of the checker")
+    parser.add_argument("--store", default=None, metavar="URI", help="a MongoDB URI (default: the embedded store)")
     args = parser.parse_args()
     target = 5_000 * BYTES_PER_ROW if args.smoke else int(args.megabytes * 1_000_000)
     files = make_files(target)

@@ -8,6 +8,7 @@ neither the embedded store nor every deployment supports them.
 """
 
 import functools
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -224,6 +225,17 @@ class Store:
         docs: list[Doc] = await self.db[collection].aggregate(pipeline).to_list(None)
         return docs
 
+    async def count_by(self, collection: str, query: Doc, field: str) -> dict[Any, int]:
+        """How many documents matching `query` hold each value of `field`. A server groups
+        them (over the query's index); the embedded store, whose aggregation scans and
+        copies every document, counts the ids its indexes find."""
+        if not self.embedded:
+            grouped = await self.aggregate(collection, [{"$match": query}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+            return {doc["_id"]: doc["n"] for doc in grouped}
+        self.round_trips += 1
+        docs = await self.db[collection].find(query, {field: 1}).to_list(None)
+        return dict(Counter(doc.get(field) for doc in docs))
+
     async def replace_versioned(self, collection: str, doc: Doc) -> bool:
         """Write `doc` if the stored copy is still the version it was read at."""
         return not await self.replace_many_versioned(collection, [doc])
@@ -292,6 +304,9 @@ class CompanyStore:
     async def aggregate(self, collection: str, pipeline: list[Doc]) -> list[Doc]:
         """A pipeline over this company's documents only: its first stage is the company filter."""
         return await self.store.aggregate(collection, [{"$match": {"companyId": self.company_id}}, *pipeline])
+
+    async def count_by(self, collection: str, query: Doc, field: str) -> dict[Any, int]:
+        return await self.store.count_by(collection, self.own(query), field)
 
     async def insert(self, collection: str, doc: Doc) -> None:
         await self.store.insert(collection, self._check([doc])[0])

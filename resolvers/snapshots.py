@@ -63,7 +63,7 @@ async def count_linked_rows(scope: CompanyStore, rsid: str, transaction_ids: lis
     wanted = list(dict.fromkeys(transaction_ids))
     if not wanted:
         return
-    match = {"rsid": rsid, "transactionId": {"$in": wanted}, "link": Link.TRANSACTION.value}
-    counted = await scope.aggregate(store.ROWS, [{"$match": match}, {"$group": {"_id": "$transactionId", "n": {"$sum": 1}}}])
-    counts = {doc["_id"]: doc["n"] for doc in counted}
+    counts = await scope.count_by(
+        store.ROWS, {"rsid": rsid, "transactionId": {"$in": wanted}, "link": Link.TRANSACTION.value}, "transactionId"
+    )
     await scope.set_fields(store.SNAPSHOTS, {snapshot_key(rsid, t): {"linkedRowCount": counts.get(t, 0)} for t in wanted})
