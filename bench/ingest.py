@@ -203,8 +203,9 @@ async def _seeded_store(files: list[File], uri: str | None) -> tuple[Store, dict
             "visitor": SourceType.CALL_CENTER_VISITOR_ID,
         }[file.kind]
         header = file.data.split(b"\n", 2)[1].decode().split("\t")[1:]
-        dimensions = [(h, None) for h in header if by_header(h).kind is Kind.DIMENSION]
-        metrics = [(h, None) for h in header if by_header(h).kind is Kind.METRIC]
+        kinds = {h: getattr(by_header(h), "kind", None) for h in header}
+        dimensions = [(h, None) for h in header if kinds[h] is Kind.DIMENSION]
+        metrics = [(h, None) for h in header if kinds[h] is Kind.METRIC]
         entry = CATALOGUE[type_name]
         sources[file.kind] = await data_sources.create(store, ADMIN, RSID, file.kind, entry.category, type_name, dimensions, metrics)
     return store, sources
@@ -253,7 +254,9 @@ async def _upload_and_process(store: Store, source: DataSource, file: File) -> J
     worker = processing.Worker(store)
     while await worker.run_once():
         pass
-    return Job.from_doc(await store.find_one(collections.JOBS, {"_id": job.id}))
+    done = await store.find_one(collections.JOBS, {"_id": job.id})
+    assert done is not None
+    return Job.from_doc(done)
 
 
 def parse_check_link(files: list[File], args) -> None:
