@@ -22,7 +22,11 @@ READ_BYTES = 1024 * 1024
 @strawberry.input
 class UploadDataSourceFileInput:
     data_source_id: strawberry.ID
-    file: Upload = strawberry.field(description="A tab-delimited file, at most 50 MB; its name becomes the job's.")
+    file: Upload = strawberry.field(description="A tab-delimited file, at most 50 MB.")
+    name: str | None = strawberry.field(
+        default=None,
+        description="The job's name in the file log (jobs of a data source are processed in name order); default the file's name.",
+    )
 
 
 @strawberry.input
@@ -120,8 +124,9 @@ class UploadMutations:
         ctx = info.context
 
         async def work() -> job_models.Job:
-            name = getattr(input.file, "filename", None)
-            return await uploads.upload_file(ctx.store, ctx.caller, _data_source_id(input.data_source_id), name, _read(input.file))
+            filename = getattr(input.file, "filename", None)
+            source_id = _data_source_id(input.data_source_id)
+            return await uploads.upload_file(ctx.store, ctx.caller, source_id, filename, _read(input.file), input.name)
 
         return _job_payload(*await attempt(work()))
 

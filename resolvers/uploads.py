@@ -39,14 +39,19 @@ class Validation:
     file_failed: bool
 
 
-async def upload_file(db: Store, caller: Caller | None, data_source_id: str, name: str | None, pieces: AsyncIterator[bytes]) -> Job:
+async def upload_file(
+    db: Store, caller: Caller | None, data_source_id: str, filename: str | None, pieces: AsyncIterator[bytes], name: str | None = None
+) -> Job:
     """Store an uploaded file as a new job, checking it as it streams in. Returns the job:
-    QUEUED, or FAILED (with its problems) when the file fails as a whole."""
+    QUEUED, or FAILED (with its problems) when the file fails as a whole. The job is
+    `name`d as given, else after the file."""
     uploader = require(caller, Role.UPLOADER)
     scope = db.company(uploader.company_id)
+    if name is not None and (problems := check_name("name", name)):
+        raise Rejected(*problems)
     source, suite = await _open_source(db, caller, data_source_id)
     now = clock.now()
-    job = _new_job(uploader, source, _file_job_name(name, now), JobSource.FILE, now)
+    job = _new_job(uploader, source, name.strip() if name else _file_job_name(filename, now), JobSource.FILE, now)
     await scope.insert(store.JOBS, job.to_doc())
     checker = FileChecker(suite.time_zone, now, source)
     chunks = 0

@@ -293,3 +293,22 @@ async def test_a_keyless_upload_is_refused_and_its_spooled_file_closed(store, cl
     body = (await Api(client, "none").upload(source, "x.txt", b"Date\tEvar 1\tEvent 1\n" * 100_000)).json()
 
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"  # and no ResourceWarning: warnings are errors
+
+
+async def test_a_job_takes_the_name_given_or_else_the_files(store, client, company):
+    source = await _summary_source(store, company)
+    api = Api(client, company.admin_key)
+    content = f"Date\tEvar 1\tEvent 1\n{file_date(7)}\tred\t1\n".encode()
+    named = """
+mutation($input: UploadDataSourceFileInput!) { uploadDataSourceFile(input: $input) { job { name } userErrors { field code } } }"""
+
+    async def send(name):
+        operations = {"query": named, "variables": {"input": {"dataSourceId": source, "file": None, "name": name}}}
+        form = {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})}
+        headers = api.headers | {"apollo-require-preflight": "true"}
+        response = await client.post("/graphql", data=form, files={"0": ("0", content, "text/plain")}, headers=headers)
+        return response.json()["data"]["uploadDataSourceFile"]
+
+    assert (await send("crm-2026-11.txt"))["job"]["name"] == "crm-2026-11.txt"
+    assert (await send(None))["job"]["name"] == "0"  # what a client sent as the file's name
+    assert (await send("bad\tname"))["userErrors"] == [{"field": "name", "code": "INVALID"}]
