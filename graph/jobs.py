@@ -91,18 +91,11 @@ class Job(relay.Node):
 
     @classmethod
     def from_model(cls, job: job_models.Job) -> "Job":
-        counts = job.counts
         return cls(
             node_id=job.id,
             name=job.name,
             status=job.status,
-            row_count=counts.rows,
-            linked_by_transaction=counts.linked_by_transaction,
-            linked_by_visitor=counts.linked_by_visitor,
-            summary_rows=counts.summary_rows,
-            skipped_rows=counts.skipped_rows,
-            error_count=counts.error_count,
-            warning_count=counts.warning_count,
+            **count_fields(job.counts),
             size_bytes=job.size_bytes,
             received_at=job.received_at,
             started_at=job.started_at,
@@ -116,6 +109,19 @@ class Job(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False):
         found = await info.context.jobs.load_many(list(node_ids))
         return [cls.from_model(j) if j else None for j in found]
+
+
+def count_fields(counts: job_models.Counts) -> dict[str, int]:
+    """A job's counts as Job and ValidationPayload name them."""
+    return {
+        "row_count": counts.rows,
+        "linked_by_transaction": counts.linked_by_transaction,
+        "linked_by_visitor": counts.linked_by_visitor,
+        "summary_rows": counts.summary_rows,
+        "skipped_rows": counts.skipped_rows,
+        "error_count": counts.error_count,
+        "warning_count": counts.warning_count,
+    }
 
 
 async def jobs_connection(

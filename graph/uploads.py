@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 from graph.context import Info
 from graph.data_sources import DataSourcePayload, own_id
 from graph.errors import UserError, attempt
-from graph.jobs import Job, Problem
+from graph.jobs import Job, Problem, count_fields
 from models import jobs as job_models
 from models.data_sources import DataSource as DataSourceModel
 from resolvers import uploads
@@ -85,13 +85,7 @@ class ValidationPayload:
         return cls(
             problems=[Problem.of(p) for p in validation.problems] if validation else [],
             file_failed=validation.file_failed if validation else False,
-            row_count=counts.rows,
-            linked_by_transaction=counts.linked_by_transaction,
-            linked_by_visitor=counts.linked_by_visitor,
-            summary_rows=counts.summary_rows,
-            skipped_rows=counts.skipped_rows,
-            error_count=counts.error_count,
-            warning_count=counts.warning_count,
+            **count_fields(counts),
             user_errors=errors,
         )
 
