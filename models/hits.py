@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
@@ -18,6 +19,7 @@ from models.text import check_text
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_PROBLEMS_PER_HIT = 10
+DIGEST_LENGTH = 24  # hex characters: 96 bits, no collision among a visitor's recent hits
 MAX_IDS_PER_HIT = 10  # each id stores its own snapshot: bound what one hit can write
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
@@ -47,11 +49,12 @@ class CheckedHit:
     transaction_ids: tuple[str, ...]
     raw_transaction_id: str | None
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """What makes a resent hit recognisable: its visitor, time and content."""
+        """What makes a resent hit recognisable: its visitor, time and content. Computed once:
+        collection asks for it when it looks the hit up, applies it and stores it."""
         content = [self.visitor_id, self.at.isoformat(), sorted(self.values.items()), sorted(self.events.items()), self.raw_transaction_id]
-        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:24]
+        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:DIGEST_LENGTH]
 
 
 def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None, list[Problem]]:

@@ -7,7 +7,7 @@ from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
 from models.keys import snapshot_key, visitor_key
-from models.profiles import VisitorState
+from models.profiles import WITHOUT_HITS, VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
 from models.store import CompanyStore, Doc, Store
 from resolvers.api_keys import tenant
@@ -21,24 +21,26 @@ def _reader(db: Store, caller: Caller | None) -> CompanyStore:
 
 
 async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: str) -> VisitorState | None:
-    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)})
+    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)}, WITHOUT_HITS)
     return VisitorState.from_doc(doc) if doc else None
 
 
-async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc: Callable[[Doc], T]) -> list[T | None]:
+async def _by_ids(
+    db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc: Callable[[Doc], T], projection: Doc | None = None
+) -> list[T | None]:
     """Documents by `_id`, in the order asked; None where the caller has none."""
-    docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}})
+    docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}}, projection=projection)
     found = {doc["_id"]: from_doc(doc) for doc in docs}
     return [found.get(i) for i in ids]
 
 
 async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> list[VisitorState | None]:
     """Visitors by their keys ('rsid|visitorId')."""
-    return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc)
+    return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc, WITHOUT_HITS)
 
 
 async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[VisitorState], bool]:
-    docs, more = await _reader(db, caller).find_page(store.VISITORS, {"rsid": rsid}, "visitorId", False, after, first)
+    docs, more = await _reader(db, caller).find_page(store.VISITORS, {"rsid": rsid}, "visitorId", False, after, first, WITHOUT_HITS)
     return [VisitorState.from_doc(doc) for doc in docs], more
 
 
