@@ -7,6 +7,7 @@ from strawberry.dataloader import DataLoader
 
 from models.companies import Caller
 from models.data_sources import DataSource
+from models.hits import StoredHit
 from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
@@ -20,6 +21,7 @@ class Context:
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
     visitors: DataLoader[str, VisitorState | None]
+    hits: DataLoader[visitors.HitPage, tuple[list[StoredHit], bool]]
 
     @classmethod
     def build(cls, store: Store, caller: Caller | None) -> "Context":
@@ -30,6 +32,8 @@ class Context:
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),
+            # The hit pages of a whole page of visitors, in one store read.
+            hits=DataLoader(lambda pages: visitors.page_hits_of_many(store, caller, pages)),
         )
 
 

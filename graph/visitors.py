@@ -122,8 +122,9 @@ class Visitor(relay.Node):
 
     @strawberry.field(description="Newest first.")
     async def hits(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Hit]:
-        ctx, state = info.context, self.model
-        items, more = await visitors.page_hits(ctx.store, ctx.caller, state, decode_cursor(after, int), page_size(first))
+        state = self.model
+        page = visitors.HitPage(state.rsid, state.visitor_id, state.seq, decode_cursor(after, int), page_size(first))
+        items, more = await info.context.hits.load(page)
         return connection(items, more, lambda h: h.seq, Hit.from_model)
 
     @strawberry.field

@@ -173,7 +173,7 @@ def _next_version(stored: Doc | None, doc: Doc) -> bool:
     """Whether `doc` is the next version of `stored` (by the same company), or a new document."""
     if stored is None:
         return bool(doc["version"] == 1)
-    return bool(stored["version"] == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId"))
+    return bool(stored.get("version") == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId"))
 
 
 # --- indexes -----------------------------------------------------------------------------
@@ -403,9 +403,8 @@ def _patch_mongomock() -> None:
     if _patched:
         return
     from mongomock import collection as collection_module
-    from mongomock import helpers
+    from mongomock import filtering, helpers
     from mongomock.collection import Collection, Cursor
-    from mongomock.filtering import filter_applies
     from mongomock.store import CollectionStore
 
     _check_internals(Collection, Cursor, CollectionStore, helpers, collection_module)
@@ -427,7 +426,10 @@ def _patch_mongomock() -> None:
         if ids is not None:  # the `_id` part holds by construction
             store._remove_expired_documents()
             docs, rest = store._documents, {k: v for k, v in query.items() if k != "_id"}
-            return (docs[i] for i in _natural(store, ids) if i in docs and filter_applies(rest, docs[i]))
+            return (docs[i] for i in _natural(store, ids) if i in docs and filtering.filter_applies(rest, docs[i]))
+        branches = query.get("$or")
+        if isinstance(branches, list) and sort_key is None:
+            return _union(store, query, branches)
         plan = _plan(store, query, sort_key)
         if plan is None:
             return None
@@ -439,7 +441,18 @@ def _patch_mongomock() -> None:
             chosen = _in_order(index, low, high, descending, index.fields.index(sort_key))
         else:
             chosen = _natural(store, (e[-1] for e in index.entries.irange(low, high)))
-        return (docs[i] for i in chosen if i in docs and filter_applies(query, docs[i]))
+        return (docs[i] for i in chosen if i in docs and filtering.filter_applies(query, docs[i]))
+
+    def _union(store: Any, query: Doc, branches: list[Any]) -> Iterator[Doc] | None:
+        """An `$or` whose every branch (with the rest of the query) reads through an index."""
+        rest = {k: v for k, v in query.items() if k != "$or"}
+        plans = [_plan(store, {"$and": [rest, branch]}, None) if isinstance(branch, dict) else None for branch in branches]
+        if not plans or any(plan is None for plan in plans):
+            return None
+        store._remove_expired_documents()
+        docs = store._documents
+        ids = {e[-1] for plan in plans if plan is not None for e in plan[0].entries.irange(plan[1], plan[2])}
+        return (docs[i] for i in _natural(store, ids) if i in docs and filtering.filter_applies(query, docs[i]))
 
     def iter_documents(collection: Any, query: Any) -> Any:
         found = candidates(collection, query)
