@@ -12,6 +12,7 @@ from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
 from resolvers import data_sources, report_suites, visitors
+from resolvers.visitors import HitPage
 
 
 @dataclass
@@ -21,7 +22,7 @@ class Context:
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
     visitors: DataLoader[str, VisitorState | None]
-    hits: DataLoader[visitors.HitPage, tuple[list[StoredHit], bool]]
+    hits: DataLoader[HitPage, tuple[list[StoredHit], bool]]
 
     @classmethod
     def build(cls, store: Store, caller: Caller | None) -> "Context":
