@@ -33,6 +33,7 @@ writing every state twice; reads of a state for anything but collection leave th
 
 import asyncio
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -84,12 +85,14 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
     now = clock.now()
     outcomes = {index: HitOutcome(index) for index in range(len(hits))}
     checked = []
+    turns = Turns()
     for index, hit in enumerate(hits):
+        await turns.take()
         good, problems = check_hit(index, hit, now)
         outcomes[index].problems = problems
         if good:
             checked.append(good)
-    written = await _write_visitors(scope, suite, checked, outcomes)
+    written = await _write_visitors(scope, suite, checked, outcomes, turns)
     for applied, _ in written:
         outcomes[applied.hit.index].visit_number = applied.visit_number
     recorded, results = await snapshots.record(scope, suite, written, now)
@@ -99,7 +102,7 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
 
 
 async def _write_visitors(
-    scope: CompanyStore, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
+    scope: CompanyStore, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome], turns: "Turns"
 ) -> list[tuple[AppliedHit, StoredHit]]:
     """Apply the hits to their visitors and store both; returns each hit as stored.
     The protocol and why it is safe are in the module docstring."""
@@ -113,8 +116,12 @@ async def _write_visitors(
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
         states = await profiles.load_states(scope, suite, list(pending))
         await _store_carried(scope, suite, list(states.values()))
-        runs = {v: _run(suite, replace(states[v], unwritten=()), visitor_hits) for v, visitor_hits in pending.items()}
+        runs = {}
+        for v, visitor_hits in pending.items():
+            await turns.take()
+            runs[v] = _run(suite, replace(states[v], unwritten=()), visitor_hits)
         for run in runs.values():
+            await turns.take()
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
@@ -170,6 +177,21 @@ async def _resent(scope: CompanyStore, suite: ReportSuite, runs: list["_Run"]) -
         return []
     docs = await scope.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
     return [(stored.applied(hit), stored) for stored in map(StoredHit.from_doc, docs) for hit in wanted[stored.id]]
+
+
+class Turns:
+    """Gives the event loop a turn after every few milliseconds of work, so that a call of
+    1,000 large hits never holds up the requests that come in meanwhile."""
+
+    SLICE_SECONDS = 0.005
+
+    def __init__(self) -> None:
+        self._since = time.perf_counter()
+
+    async def take(self) -> None:
+        if time.perf_counter() - self._since >= self.SLICE_SECONDS:
+            await asyncio.sleep(0)
+            self._since = time.perf_counter()
 
 
 @dataclass
