@@ -44,7 +44,7 @@ from sortedcontainers import SortedList
 
 MONGOMOCK_VERSION = "4.3.0"
 TTL_SWEEP_SECONDS = 1.0
-INTERNED_LENGTH = 64  # longer strings are rarely repeated: keeping them once would cost more than it saves
+INTERNED_LENGTH = 16  # ids, days and most dimension values repeat; longer strings (ids of hits, digests) rarely do, and keeping those once would cost more than it saves
 _patched = False
 
 T = TypeVar("T")
@@ -92,6 +92,10 @@ class EmbeddedDatabase:
         return EmbeddedCollection(self, self._db[name])
 
     async def command(self, name: str) -> Doc:
+        if name == "ping":
+            # Answered at once, as a server answers a ping beside the operations it runs: queued
+            # behind them it would measure the queue, not whether the store is there.
+            return {"ok": 1.0}
         result: Doc = await self.run(lambda: self._db.command(name))
         return result
 
@@ -446,13 +450,16 @@ def _patch_mongomock() -> None:
     def _union(store: Any, query: Doc, branches: list[Any]) -> Iterator[Doc] | None:
         """An `$or` whose every branch (with the rest of the query) reads through an index."""
         rest = {k: v for k, v in query.items() if k != "$or"}
-        plans = [_plan(store, {"$and": [rest, branch]}, None) if isinstance(branch, dict) else None for branch in branches]
-        if not plans or any(plan is None for plan in plans):
+        parts = [{"$and": [rest, branch]} for branch in branches if isinstance(branch, dict)]
+        plans = [_plan(store, part, None) for part in parts]
+        if not plans or len(parts) < len(branches) or any(plan is None for plan in plans):
             return None
         store._remove_expired_documents()
         docs = store._documents
-        ids = {e[-1] for plan in plans if plan is not None for e in plan[0].entries.irange(plan[1], plan[2])}
-        return (docs[i] for i in _natural(store, ids) if i in docs and filtering.filter_applies(query, docs[i]))
+        # Each candidate is checked against the branch that found it (with the rest of the
+        # query), not against every branch: that is what matching the `$or` means.
+        found = {e[-1]: part for part, plan in zip(parts, plans, strict=True) if plan for e in plan[0].entries.irange(plan[1], plan[2])}
+        return (docs[i] for i in _natural(store, found) if i in docs and filtering.filter_applies(found[i], docs[i]))
 
     def iter_documents(collection: Any, query: Any) -> Any:
         found = candidates(collection, query)
