@@ -59,11 +59,16 @@ def database(name: str) -> "EmbeddedDatabase":
     """A fresh in-memory database, with mongomock's slow paths replaced."""
     _patch_mongomock()
     _collect_less_often()
+    # The store's thread and the event loop share the GIL: handing it over every 1 ms
+    # instead of 5 keeps a request that only needs the loop (such as /healthz) from waiting
+    # out a long store call (measured: worst /healthz 115-149 ms, then 69-80 ms).
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_SECONDS))
     import mongomock
 
     return EmbeddedDatabase(mongomock.MongoClient(tz_aware=True)[name])
 
 
+SWITCH_SECONDS = 0.001
 FULL_COLLECTION_EVERY = 1000  # collections of the middle generation; Python's default is 10
 
 
