@@ -29,10 +29,12 @@ message at start-up if they are not.
 """
 
 import asyncio
+import functools
 import gc
 import itertools
 import sys
 import time
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -619,6 +621,30 @@ def _fast_helpers(helpers: Any, collection_module: Any) -> None:
             if type(value) is dict or (type(value) not in _IMMUTABLE and isinstance(value, Mapping)):
                 check_keys(value)
 
+    original_fields = collection_module.Collection._copy_only_fields
+
+    def copy_only_fields(collection: Any, doc: Doc, fields: Any, container: Any) -> Any:
+        """A projection naming top-level fields only, all kept or all left out (as this
+        project's are), in one pass; any other as mongomock does it."""
+        if type(fields) is not dict or not fields or container is not dict:
+            return original_fields(collection, doc, fields, container)
+        if list(fields) == ["_id"] and fields["_id"] in (1, True):
+            return {"_id": doc["_id"]} if "_id" in doc else {}
+        kinds = {bool(v) for k, v in fields.items() if k != "_id"}
+        if len(kinds) != 1 or any("." in k or k.startswith("$") or type(v) not in (int, bool) for k, v in fields.items()):
+            return original_fields(collection, doc, fields, container)
+        keep_id = bool(fields.get("_id", 1))
+        if kinds == {True}:
+            kept = {k: copied(v, dict) for k, v in doc.items() if k in fields and k != "_id"}
+        else:
+            kept = {k: copied(v, dict) for k, v in doc.items() if k not in fields and k != "_id"}
+        if keep_id and "_id" in doc:
+            kept["_id"] = doc["_id"]
+        return kept
+
+    collection_module.Collection._copy_only_fields = copy_only_fields
+    # mongomock parses the same version strings on every insert.
+    collection_module.version = types.SimpleNamespace(parse=functools.lru_cache(maxsize=64)(collection_module.version.parse))
     helpers.patch_datetime_awareness_in_document = stored
     collection_module._recursive_key_check_null_character = check_keys
     helpers.make_datetime_timezone_aware_in_document = aware
@@ -633,6 +659,7 @@ def _check_internals(collection_class: Any, cursor_class: Any, store_class: Any,
         (helpers, "make_datetime_timezone_aware_in_document"),
         (collection_module, "_copy_field"),
         (collection_module, "_recursive_key_check_null_character"),
+        (getattr(collection_module, "version", None), "parse"),
         (collection_class, "_iter_documents"),
         (collection_class, "_get_dataset"),
         (collection_class, "_copy_only_fields"),

@@ -14,6 +14,7 @@ from models.fields import Persistence
 from models.hits import DIGEST_LENGTH, AppliedHit, CheckedHit, StoredHit
 from models.keys import hit_key, visitor_key
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
+from models.store import pack, unpack
 
 # How the named dimensions persist, as the field catalogue says: tracking and channel
 # values last the visit, most recent wins; the referrer is the one the visit came from.
@@ -79,7 +80,7 @@ class VisitorState:
             "values": {k: {"value": p.value, "setAt": p.set_at, "visit": p.visit} for k, p in self.values.items()},
             # One string of the digests, oldest first: their seqs are the latest ones, up to `seq`.
             "recent": "".join(self.recent),
-            "unwritten": list(self.unwritten),
+            "unwritten": pack(list(self.unwritten)),
             "unwrittenCount": len(self.unwritten),
             "version": self.version,
         }
@@ -96,10 +97,17 @@ class VisitorState:
             last_seen=doc["lastSeen"],
             values={k: Persisted(p["value"], p["setAt"], p["visit"]) for k, p in doc["values"].items()},
             recent=_recent(doc["recent"], doc["seq"]),
-            unwritten=tuple(doc.get("unwritten", ())),  # left out by reads that need only the state
+            unwritten=tuple(carried_docs(doc)),
             carried=doc.get("unwrittenCount", len(doc.get("unwritten", ()))),
             version=doc["version"],
         )
+
+
+def carried_docs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hit documents a stored state carries; none when a read left them out. (States
+    written before the documents were packed hold them as a list.)"""
+    carried = doc.get("unwritten", ())
+    return unpack(carried) if isinstance(carried, str) else list(carried)
 
 
 def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple[VisitorState, AppliedHit]:

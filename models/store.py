@@ -7,11 +7,14 @@ Writes are single-document atomic or idempotent: no multi-document transactions,
 neither the embedded store nor every deployment supports them.
 """
 
+import base64
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+import bson
+from bson.codec_options import CodecOptions
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -260,6 +263,20 @@ class CompanyStore:
 
     async def replace_many_versioned(self, collection: str, docs: list[Doc]) -> set[Any]:
         return await self.store.replace_many_versioned(collection, self._check(docs))
+
+
+def pack(docs: list[Doc]) -> str:
+    """Documents carried inside another as one value, written and read back in one piece
+    instead of field by field (they are only ever read whole): their BSON, as base64 text
+    since not every server takes binary values (nx-27017 does not)."""
+    return base64.b64encode(b"".join(bson.encode(doc) for doc in docs)).decode("ascii")
+
+
+def unpack(packed: str) -> list[Doc]:
+    return list(bson.decode_all(base64.b64decode(packed), _CARRIED))
+
+
+_CARRIED: CodecOptions[Doc] = CodecOptions(tz_aware=True)
 
 
 def _copy(projection: Doc | None) -> Doc | None:

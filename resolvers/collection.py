@@ -119,11 +119,14 @@ async def _write_visitors(
         runs = {}
         for v, visitor_hits in pending.items():
             await turns.take()
-            runs[v] = _run(suite, replace(states[v], unwritten=()), visitor_hits)
-        for run in runs.values():
+            runs[v] = _run(suite, states[v], visitor_hits)
+        for v, run in runs.items():
             await turns.take()
+            if not run.applied:
+                continue
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
-            run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
+            carried = tuple(s.to_doc(suite.company_id) for _, s in run.stored)
+            run.state = replace(run.state, unwritten=carried, version=states[v].version + 1)
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
         lost = {visitor_of(key)[1] for key in await scope.replace_many_versioned(store.VISITORS, new_states)}
         races += bool(lost)
@@ -226,6 +229,4 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
         run.state, applied = apply_hit(suite, run.state, hit)
         run.applied.append(applied)
         size += HIT_OVERHEAD_BYTES + sum(len(k) + len(v.encode()) for k, v in applied.in_force.items())
-    if run.applied:
-        run.state = replace(run.state, version=state.version + 1)
     return run

@@ -8,7 +8,7 @@ from datetime import datetime
 from models import store
 from models.hits import StoredHit
 from models.keys import visitor_key
-from models.profiles import WITHOUT_HITS, VisitorState, needs_history, values_as_of
+from models.profiles import WITHOUT_HITS, VisitorState, carried_docs, needs_history, values_as_of
 from models.report_suites import ReportSuite
 from models.store import CompanyStore, Doc
 
@@ -29,7 +29,7 @@ async def load_states(scope: CompanyStore, suite: ReportSuite, visitor_ids: list
 async def carried_hits(scope: CompanyStore, rsid: str, visitor_ids: list[str]) -> list[Doc]:
     """The hit documents these visitors' stored states carry."""
     docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(rsid, visitor_ids)}}, projection={"unwritten": 1})
-    return [hit for doc in docs for hit in doc.get("unwritten", ())]
+    return [hit for doc in docs for hit in carried_docs(doc)]
 
 
 async def states_as_of(

@@ -8,7 +8,7 @@ import pytest
 from models import clock
 from models import store as collections
 from models.hits import HitIn
-from models.profiles import VisitorState
+from models.profiles import VisitorState, carried_docs
 from models.snapshots import Snapshot, TransactionIdResult, TransactionStatus
 from models.store import DuplicateKey
 from resolvers import collection, report_suites, visitors
@@ -74,7 +74,7 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     doc = docs["cust-42"]
     # The state keeps the documents of the hits its last round applied until its next write
     # (resolvers/collection.py): both are stored, as the hits read back below show.
-    assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], [h["_id"] for h in doc["unwritten"]]) == (
+    assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], [h["_id"] for h in carried_docs(doc)]) == (
         f"{RSID}|cust-42",
         RSID,
         acme.id,

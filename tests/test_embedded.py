@@ -160,3 +160,24 @@ async def test_a_page_reads_only_the_documents_it_returns(store, monkeypatch):
 
     assert [d["seq"] for d in docs] == list(range(2001, 2011)) and more
     assert len(touched) <= 11
+
+
+@pytest.mark.parametrize(
+    ("projection", "expected"),
+    [
+        ({"_id": 1}, {"_id": "p"}),
+        ({"a": 1}, {"_id": "p", "a": 1}),
+        ({"a": 1, "_id": 0}, {"a": 1}),
+        ({"a": 0}, {"_id": "p", "b": {"c": 2}, "d": [1, {"e": 3}]}),
+        ({"a": 0, "b": 0, "_id": 0}, {"d": [1, {"e": 3}]}),
+        ({"b.c": 1}, {"_id": "p", "b": {"c": 2}}),  # a dotted path: mongomock's own projection
+    ],
+)
+async def test_projections_keep_or_leave_out_the_fields_named(store, projection, expected):
+    await store.insert_many("things", [{"_id": "p", "a": 1, "b": {"c": 2}, "d": [1, {"e": 3}]}])
+
+    (doc,) = await store.find_many("things", {"_id": "p"}, projection=projection)
+
+    assert doc == expected
+    doc.get("b", {})["c"] = 99  # a copy: the stored document stays as it was
+    assert (await store.find_one("things", {"_id": "p"}))["b"] == {"c": 2}
