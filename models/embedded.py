@@ -463,10 +463,14 @@ def _patch_mongomock() -> None:
             return None
         store._remove_expired_documents()
         docs = store._documents
-        # Each candidate is checked against the branch that found it (with the rest of the
-        # query), not against every branch: that is what matching the `$or` means.
-        found = {e[-1]: part for part, plan in zip(parts, plans, strict=True) if plan for e in plan[0].entries.irange(plan[1], plan[2])}
-        return (docs[i] for i in _natural(store, found) if i in docs and filtering.filter_applies(found[i], docs[i]))
+        # Each candidate is checked against the branches whose range holds it (with the rest
+        # of the query), not against every branch: only those can match it.
+        found: dict[Any, list[Doc]] = {}
+        for part, plan in zip(parts, plans, strict=True):
+            if plan is not None:
+                for entry in plan[0].entries.irange(plan[1], plan[2]):
+                    found.setdefault(entry[-1], []).append(part)
+        return (docs[i] for i in _natural(store, found) if i in docs and any(filtering.filter_applies(part, docs[i]) for part in found[i]))
 
     def iter_documents(collection: Any, query: Any) -> Any:
         found = candidates(collection, query)

@@ -97,6 +97,7 @@ QUERIES = [
     ({"rsid": "rs0", "n": {"$gt": 20}}, [("n", -1)]),  # sorted on a field no index orders
     ({"$or": [{"rsid": "rs0", "visitorId": "v1", "seq": {"$gte": 2}}, {"rsid": "rs1", "visitorId": "v4"}]}, None),
     ({"$or": [{"rsid": "rs0", "visitorId": "v1"}, {"n": 3}]}, None),  # a branch no index serves: scanned
+    ({"$or": [{"rsid": "rs0", "visitorId": "v2", "n": 2}, {"rsid": "rs0", "visitorId": "v2", "n": 7}]}, None),  # overlapping ranges
 ]
 
 
