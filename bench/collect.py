@@ -150,7 +150,7 @@ async def http_rates(choice: str, count: int) -> dict[int, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hits", type=int, default=100_000)
-    parser.add_argument("--store", default=stores.EMBEDDED, help="'embedded' (the default) or a MongoDB URI")
+    parser.add_argument("--store", default=stores.EMBEDDED, help="'embedded' (the default), a MongoDB URI, or 'mongodb' for MONGODB_URI")
     parser.add_argument("--smoke", action="store_true", help="2,000 hits: checks the benchmark runs")
     args = parser.parse_args()
     total = 2_000 if args.smoke else args.hits

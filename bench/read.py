@@ -178,7 +178,7 @@ async def _poll_healthz(http: httpx.AsyncClient, work: asyncio.Future) -> list[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="50000,500000", help="hit counts, comma separated")
-    parser.add_argument("--store", default=stores.EMBEDDED, help="'embedded' (the default) or a MongoDB URI")
+    parser.add_argument("--store", default=stores.EMBEDDED, help="'embedded' (the default), a MongoDB URI, or 'mongodb' for MONGODB_URI")
     parser.add_argument("--smoke", action="store_true", help="2,000 and 4,000 hits: checks the benchmark runs")
     args = parser.parse_args()
     sizes = [2_000, 4_000] if args.smoke else [int(s) for s in args.sizes.split(",")]
