@@ -4,7 +4,6 @@ import hashlib
 import json
 import math
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -97,7 +96,8 @@ def check_id(where: str, name: str, value: str) -> list[Problem]:
     """A visitor id must name one real person: no blanks or placeholders, at most 100 bytes."""
     if value.strip().lower() in PLACEHOLDER_IDS or not value.strip():
         return [Problem(where, "PLACEHOLDER_ID", f"{name} '{value}' is a placeholder, not an id; send the real one.")]
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    # Printable text holds no control character: only other text is looked at character by character.
+    if not value.isprintable() and any(unicodedata.category(c) == "Cc" for c in value):
         return [Problem(where, "INVALID", f"{name} holds a control character (such as a tab, line break or NUL).")]
     return check_text(where, name, value, MAX_ID_BYTES)
 
@@ -149,7 +149,11 @@ def _check_values(where: str, hit: HitIn) -> list[Problem]:
 
 
 def _repeated(items: Iterable[Any]) -> list[Any]:
-    return sorted(item for item, count in Counter(items).items() if count > 1)
+    seen: set[Any] = set()
+    repeated: set[Any] = set()
+    for item in items:
+        (repeated if item in seen else seen).add(item)
+    return sorted(repeated)
 
 
 def _check_events(where: str, events: tuple[tuple[str, float], ...]) -> list[Problem]:
