@@ -629,7 +629,12 @@ def _fast_helpers(helpers: Any, collection_module: Any) -> None:
 
     def copy_only_fields(collection: Any, doc: Doc, fields: Any, container: Any) -> Any:
         """A projection naming top-level fields only, all kept or all left out (as this
-        project's are), in one pass; any other as mongomock does it."""
+        project's are), in one pass; any other as mongomock does it. With tz_aware (this
+        project's client) every result is copied again as its datetimes are made aware
+        (Cursor._compute_results, the only consumer): the values are not copied twice."""
+        aware_later = container is dict and collection.codec_options.tz_aware
+        if fields is None and aware_later:
+            return doc
         if type(fields) is not dict or not fields or container is not dict:
             return original_fields(collection, doc, fields, container)
         if list(fields) == ["_id"] and fields["_id"] in (1, True):
@@ -638,10 +643,11 @@ def _fast_helpers(helpers: Any, collection_module: Any) -> None:
         if len(kinds) != 1 or any("." in k or k.startswith("$") or type(v) not in (int, bool) for k, v in fields.items()):
             return original_fields(collection, doc, fields, container)
         keep_id = bool(fields.get("_id", 1))
+        copy = (lambda v: v) if aware_later else (lambda v: copied(v, dict))
         if kinds == {True}:
-            kept = {k: copied(v, dict) for k, v in doc.items() if k in fields and k != "_id"}
+            kept = {k: copy(v) for k, v in doc.items() if k in fields and k != "_id"}
         else:
-            kept = {k: copied(v, dict) for k, v in doc.items() if k not in fields and k != "_id"}
+            kept = {k: copy(v) for k, v in doc.items() if k not in fields and k != "_id"}
         if keep_id and "_id" in doc:
             kept["_id"] = doc["_id"]
         return kept
