@@ -12,6 +12,7 @@ Every answer from /graphql is GraphQL's JSON shape, `{"errors": [{"message", "ex
 """
 
 import contextlib
+import gc
 import logging
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -110,6 +111,9 @@ def create_app(store: Store, settings: Settings | None = None, on_startup=None) 
         await store.create_indexes()
         if on_startup:
             await on_startup()
+        # What start-up built (modules, the schema) lives as long as the process: keep the
+        # garbage collector from walking it again at every full collection.
+        gc.freeze()
         async with processing.running(store, settings.worker):
             yield
         store.close()

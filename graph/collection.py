@@ -1,8 +1,10 @@
 """Online hit collection in the graph: the hit input, per-hit outcomes, the mutation."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import strawberry
+from strawberry.types.arguments import InputContext
 
 from graph.context import Info
 from graph.errors import UserError, attempt
@@ -26,17 +28,19 @@ class EventValueInput:
     value: float = 1
 
 
-def _to_model(hit: Any) -> HitIn:
-    """The hit as the models take it: named dimensions and built-in metrics by catalogue key."""
-    given = {f.key: getattr(hit, f.key) for f in fields.HIT_FIELDS}
-    metrics = [(f.key, given[f.key]) for f in fields.HIT_METRICS if given[f.key] is not None]
+def _hit_from_input(cls: type, value: Mapping[str, Any], context: InputContext) -> HitIn:
+    """A HitInput value as the models take it, read straight from graphql-core's coerced
+    input (every type and default already applied): the field catalogue's keys are the
+    GraphQL field names. Strawberry's own conversion would build an input object and a
+    list of eVar and event objects per hit first, which costs more than collecting it."""
+    metrics = tuple((f.key, value[f.key]) for f in fields.HIT_METRICS if value.get(f.key) is not None)
     return HitIn(
-        visitor_id=hit.visitorId,
-        timestamp=hit.timestamp,
-        evars=tuple((e.number, e.value) for e in hit.evars),
-        events=tuple((f"event{e.number}", e.value) for e in hit.events) + tuple(metrics),
-        dimensions={f.key: given[f.key] for f in fields.HIT_DIMENSIONS if given[f.key] is not None},
-        transaction_id=hit.transactionId,
+        visitor_id=value["visitorId"],
+        timestamp=value["timestamp"],
+        evars=tuple((e["number"], e["value"]) for e in value["evars"]),
+        events=tuple((f"event{e['number']}", e["value"]) for e in value["events"]) + metrics,
+        dimensions={f.key: value[f.key] for f in fields.HIT_DIMENSIONS if value.get(f.key) is not None},
+        transaction_id=value.get("transactionId"),
     )
 
 
@@ -59,7 +63,10 @@ def _hit_input() -> type:
     )
     namespace["__annotations__"] = annotations
     description = "One online hit. An empty value sets nothing; a hit sent again is recognised by its visitor, time and content."
-    return strawberry.input(type("HitInput", (), namespace), description=description)
+    hit_input = strawberry.input(type("HitInput", (), namespace), description=description)
+    # Strawberry's hook for input types that build their own value (strawberry.pydantic's use it).
+    hit_input.__strawberry_definition__.from_input = _hit_from_input  # type: ignore[attr-defined]
+    return hit_input
 
 
 HitInput = _hit_input()
@@ -112,7 +119,7 @@ class CollectionMutations:
     @strawberry.mutation(description="Collect online hits. UPLOADER or ADMIN.")
     async def collect_hits(self, info: Info, input: CollectHitsInput) -> CollectHitsPayload:
         ctx = info.context
-        hits = [_to_model(hit) for hit in input.hits]
+        hits: list[HitIn] = list(input.hits)  # HitInput's values are HitIns (`_hit_from_input`)
         result, errors = await attempt(collection.collect_hits(ctx.store, ctx.caller, input.rsid, hits))
         outcomes = [HitOutcome.from_model(o) for o in result.outcomes] if result else []
         return CollectHitsPayload(

@@ -7,11 +7,13 @@ from strawberry.dataloader import DataLoader
 
 from models.companies import Caller
 from models.data_sources import DataSource
+from models.hits import StoredHit
 from models.jobs import Job
 from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
 from resolvers import data_sources, jobs, report_suites, visitors
+from resolvers.visitors import HitPage
 
 
 @dataclass
@@ -21,6 +23,7 @@ class Context:
     report_suites: DataLoader[str, ReportSuite | None]
     data_sources: DataLoader[str, DataSource | None]
     visitors: DataLoader[str, VisitorState | None]
+    hits: DataLoader[HitPage, tuple[list[StoredHit], bool]]
     jobs: DataLoader[str, Job | None]
     introspection: bool = True  # whether this server answers __schema and __type (settings)
 
@@ -34,6 +37,8 @@ class Context:
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),
+            # The hit pages of a whole page of visitors, in one store read.
+            hits=DataLoader(lambda pages: visitors.page_hits_of_many(store, caller, pages)),
             jobs=DataLoader(lambda ids: jobs.get_many(store, caller, ids)),
         )
 

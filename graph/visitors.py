@@ -40,15 +40,23 @@ def _values(values: dict[str, str]) -> list[DimensionValue]:
     return [DimensionValue(dimension=k, value=v) for k, v in sorted(values.items())]
 
 
+def _events(events: dict[str, float]) -> list[EventValue]:
+    return [EventValue(event=k, value=v) for k, v in sorted(events.items())]
+
+
 @strawberry.type
 class Hit(relay.Node):
     node_id: relay.NodeID[str]
     visitor_id: str
     timestamp: datetime
     visit_number: int
-    values: list[DimensionValue] = strawberry.field(description="The values in force at this hit: its events are credited to them.")
-    events: list[EventValue]
+    # Built when asked for: a page of a hundred visitors' hits need not build thousands of values.
+    values: list[DimensionValue] = strawberry.field(
+        resolver=lambda root: _values(root.model.values), description="The values in force at this hit: its events are credited to them."
+    )
+    events: list[EventValue] = strawberry.field(resolver=lambda root: _events(root.model.events))
     transaction_id: str | None = strawberry.field(description="As collected; only a first occurrence made a snapshot.")
+    model: strawberry.Private[hit_model.StoredHit]
 
     @classmethod
     def from_model(cls, hit: hit_model.StoredHit) -> "Hit":
@@ -57,9 +65,8 @@ class Hit(relay.Node):
             visitor_id=hit.visitor_id,
             timestamp=hit.at,
             visit_number=hit.visit_number,
-            values=_values(hit.values),
-            events=[EventValue(event=k, value=v) for k, v in sorted(hit.events.items())],
             transaction_id=hit.transaction_id,
+            model=hit,
         )
 
     @classmethod
@@ -122,8 +129,9 @@ class Visitor(relay.Node):
 
     @strawberry.field(description="Newest first.")
     async def hits(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Hit]:
-        ctx, state = info.context, self.model
-        items, more = await visitors.page_hits(ctx.store, ctx.caller, state, decode_cursor(after, int), page_size(first))
+        state = self.model
+        page = visitors.HitPage(state.rsid, state.visitor_id, state.seq, decode_cursor(after, int), page_size(first))
+        items, more = await info.context.hits.load(page)
         return connection(items, more, lambda h: h.seq, Hit.from_model)
 
     @strawberry.field

@@ -4,10 +4,10 @@ import hashlib
 import json
 import math
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from models.fields import EVARS, EVENTS, HIT_METRICS, MAX_ID_BYTES, MAX_VALUE_BYTES
@@ -18,6 +18,7 @@ from models.text import check_text
 FUTURE_TOLERANCE = timedelta(minutes=5)
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 MAX_PROBLEMS_PER_HIT = 10
+DIGEST_LENGTH = 24  # hex characters: 96 bits, no collision among a visitor's recent hits
 MAX_IDS_PER_HIT = 10  # each id stores its own snapshot: bound what one hit can write
 # Ids that tracking code sends when it has no real one; taking them would merge strangers.
 PLACEHOLDER_IDS = frozenset({"0", "null", "undefined", "none", "nil", "nan", "-", "-1"})
@@ -47,11 +48,12 @@ class CheckedHit:
     transaction_ids: tuple[str, ...]
     raw_transaction_id: str | None
 
-    @property
+    @cached_property
     def digest(self) -> str:
-        """What makes a resent hit recognisable: its visitor, time and content."""
+        """What makes a resent hit recognisable: its visitor, time and content. Computed once:
+        collection asks for it when it looks the hit up, applies it and stores it."""
         content = [self.visitor_id, self.at.isoformat(), sorted(self.values.items()), sorted(self.events.items()), self.raw_transaction_id]
-        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:24]
+        return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:DIGEST_LENGTH]
 
 
 def check_hit(index: int, hit: HitIn, now: datetime) -> tuple[CheckedHit | None, list[Problem]]:
@@ -94,7 +96,8 @@ def check_id(where: str, name: str, value: str) -> list[Problem]:
     """A visitor id must name one real person: no blanks or placeholders, at most 100 bytes."""
     if value.strip().lower() in PLACEHOLDER_IDS or not value.strip():
         return [Problem(where, "PLACEHOLDER_ID", f"{name} '{value}' is a placeholder, not an id; send the real one.")]
-    if any(unicodedata.category(c) == "Cc" for c in value):
+    # Printable text holds no control character: only other text is looked at character by character.
+    if not value.isprintable() and any(unicodedata.category(c) == "Cc" for c in value):
         return [Problem(where, "INVALID", f"{name} holds a control character (such as a tab, line break or NUL).")]
     return check_text(where, name, value, MAX_ID_BYTES)
 
@@ -146,7 +149,11 @@ def _check_values(where: str, hit: HitIn) -> list[Problem]:
 
 
 def _repeated(items: Iterable[Any]) -> list[Any]:
-    return sorted(item for item, count in Counter(items).items() if count > 1)
+    seen: set[Any] = set()
+    repeated: set[Any] = set()
+    for item in items:
+        (repeated if item in seen else seen).add(item)
+    return sorted(repeated)
 
 
 def _check_events(where: str, events: tuple[tuple[str, float], ...]) -> list[Problem]:

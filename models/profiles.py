@@ -5,15 +5,16 @@ hit (the ones its events are credited to) are returned with it and stored on the
 so reports and offline rows never replay history.
 """
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
 from models import fields
 from models.fields import Persistence
-from models.hits import AppliedHit, CheckedHit, StoredHit
-from models.keys import visitor_key
+from models.hits import DIGEST_LENGTH, AppliedHit, CheckedHit, StoredHit
+from models.keys import hit_key, visitor_key
 from models.report_suites import Allocation, EvarSetting, Expiration, ReportSuite
+from models.store import pack, unpack
 
 # How the named dimensions persist, as the field catalogue says: tracking and channel
 # values last the visit, most recent wins; the referrer is the one the visit came from.
@@ -24,6 +25,8 @@ _PERSISTENCE_SETTINGS = {
 
 
 RECENT_HITS = 1000  # digests kept to recognise a resent hit: a whole call's worth
+# A read of states for anything but collection leaves out the hit documents they carry.
+WITHOUT_HITS = {"unwritten": 0}
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,21 @@ class VisitorState:
     last_seen: datetime | None = None
     values: dict[str, Persisted] = field(default_factory=dict)
     recent: dict[str, int] = field(default_factory=dict)  # digest -> seq of the latest hits applied, oldest first
-    unwritten: tuple[dict[str, Any], ...] = ()  # hit documents this state counts that may not be stored yet
+    # The documents of the hits the round that wrote this state applied: they may not be
+    # stored yet (resolvers/collection.py). `carried` says how many the stored state holds,
+    # its latest seqs, also when a read left the documents out.
+    unwritten: tuple[dict[str, Any], ...] = ()
+    carried: int = 0
     version: int = 0  # 0: not stored yet
 
     @property
     def id(self) -> str:
         return visitor_key(self.rsid, self.visitor_id)
+
+    @property
+    def carried_ids(self) -> list[str]:
+        """The `_id`s of the hit documents the stored state carries."""
+        return [hit_key(self.rsid, self.visitor_id, seq) for seq in range(self.seq - self.carried + 1, self.seq + 1)]
 
     def seq_of(self, digest: str) -> int | None:
         """The seq of a recent hit with this digest: the hit was applied already."""
@@ -66,8 +78,10 @@ class VisitorState:
             "firstSeen": self.first_seen,
             "lastSeen": self.last_seen,
             "values": {k: {"value": p.value, "setAt": p.set_at, "visit": p.visit} for k, p in self.values.items()},
-            "recent": self.recent,
-            "unwritten": list(self.unwritten),
+            # One string of the digests, oldest first: their seqs are the latest ones, up to `seq`.
+            "recent": "".join(self.recent),
+            "unwritten": pack(list(self.unwritten)),
+            "unwrittenCount": len(self.unwritten),
             "version": self.version,
         }
 
@@ -82,10 +96,18 @@ class VisitorState:
             first_seen=doc["firstSeen"],
             last_seen=doc["lastSeen"],
             values={k: Persisted(p["value"], p["setAt"], p["visit"]) for k, p in doc["values"].items()},
-            recent=doc["recent"],
-            unwritten=tuple(doc["unwritten"]),
+            recent=_recent(doc["recent"], doc["seq"]),
+            unwritten=tuple(carried_docs(doc)),
+            carried=doc.get("unwrittenCount", len(doc.get("unwritten", ()))),
             version=doc["version"],
         )
+
+
+def carried_docs(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The hit documents a stored state carries; none when a read left them out. (States
+    written before the documents were packed hold them as a list.)"""
+    carried = doc.get("unwritten", ())
+    return unpack(carried) if isinstance(carried, str) else list(carried)
 
 
 def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple[VisitorState, AppliedHit]:
@@ -102,17 +124,40 @@ def apply_hit(suite: ReportSuite, state: VisitorState, hit: CheckedHit) -> tuple
         if setting.allocation is Allocation.MOST_RECENT or key not in values:
             values[key] = Persisted(value, hit.at, visit)
     seq = state.seq + 1
-    after = replace(
-        state,
+    after = VisitorState(  # not dataclasses.replace: this runs for every hit, and replace costs more than the rest
+        rsid=state.rsid,
+        company_id=state.company_id,
+        visitor_id=state.visitor_id,
         seq=seq,
         visit_count=visit,
         first_seen=state.first_seen or hit.at,
         last_seen=hit.at,
         values=values,
-        recent=dict([*list(state.recent.items())[-(RECENT_HITS - 1) :], (hit.digest, seq)]),
+        recent=_remembered(state.recent, hit.digest, seq),
+        unwritten=state.unwritten,
+        carried=state.carried,
+        version=state.version,
     )
     in_force = {k: p.value for k, p in values.items()} | hit_only
     return after, AppliedHit(hit, seq, visit, in_force)
+
+
+def _remembered(recent: dict[str, int], digest: str, seq: int) -> dict[str, int]:
+    """`recent` with one more hit, the oldest left out past RECENT_HITS."""
+    after = dict(recent)
+    after[digest] = seq
+    if len(after) > RECENT_HITS:
+        del after[next(iter(after))]
+    return after
+
+
+def _recent(stored: str | dict[str, int], seq: int) -> dict[str, int]:
+    """The recent digests a stored state holds, by seq (states written before they were
+    kept as one string hold a map)."""
+    if isinstance(stored, dict):
+        return stored
+    count = len(stored) // DIGEST_LENGTH
+    return {stored[i * DIGEST_LENGTH : (i + 1) * DIGEST_LENGTH]: seq - count + 1 + i for i in range(count)}
 
 
 def values_as_of(suite: ReportSuite, state: VisitorState, at: datetime, last_hit: StoredHit | None) -> dict[str, str]:

@@ -7,12 +7,15 @@ Writes are single-document atomic or idempotent: no multi-document transactions,
 neither the embedded store nor every deployment supports them.
 """
 
+import base64
 import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
+import bson
+from bson.codec_options import CodecOptions
 from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
@@ -99,7 +102,7 @@ def _answering(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 @dataclass
 class Store:
-    db: Any  # a Motor database, or mongomock-motor's
+    db: Any  # a Motor database, or the embedded store's (models/embedded.py)
     embedded: bool
     round_trips: int = field(default=0)
 
@@ -107,7 +110,7 @@ class Store:
     def connect(cls, uri: str | None, database: str = "offline_graph") -> "Store":
         """A store on MongoDB at `uri`, or the embedded in-memory store when it is None."""
         if uri is None:
-            return cls(embedded_store.client()[database], embedded=True)
+            return cls(embedded_store.database(database), embedded=True)
         client: AsyncIOMotorClient[Doc] = AsyncIOMotorClient(uri, tz_aware=True, serverSelectionTimeoutMS=5000)
         return cls(client[database], embedded=False)
 
@@ -121,7 +124,10 @@ class Store:
             probe.close()
 
     def close(self) -> None:
-        self.db.client.close()
+        if self.embedded:
+            self.db.close()
+        else:
+            self.db.client.close()
 
     def company(self, company_id: str) -> "CompanyStore":
         """This store as one company sees it: what every use-case on a company's data goes through."""
@@ -163,27 +169,31 @@ class Store:
         return duplicates
 
     @_answering
-    async def find_one(self, collection: str, query: Doc) -> Doc | None:
+    async def find_one(self, collection: str, query: Doc, projection: Doc | None = None) -> Doc | None:
         self.round_trips += 1
-        doc: Doc | None = await self.db[collection].find_one(query)
+        doc: Doc | None = await self.db[collection].find_one(query, _copy(projection))
         return doc
 
     @_answering
-    async def find_many(self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None) -> list[Doc]:
+    async def find_many(
+        self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None, projection: Doc | None = None
+    ) -> list[Doc]:
         self.round_trips += 1
-        cursor = self.db[collection].find(query)
+        cursor = self.db[collection].find(query, _copy(projection))
         if sort:
             cursor = cursor.sort(sort)
         docs: list[Doc] = await cursor.to_list(None)
         return docs
 
     @_answering
-    async def find_page(self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int) -> tuple[list[Doc], bool]:
+    async def find_page(
+        self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int, projection: Doc | None = None
+    ) -> tuple[list[Doc], bool]:
         """A keyset page ordered on the unique-within-query field `key`, and whether more follow."""
         if after is not None:
             query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
         self.round_trips += 1
-        cursor = self.db[collection].find(query).sort(key, DESCENDING if descending else ASCENDING)
+        cursor = self.db[collection].find(query, _copy(projection)).sort(key, DESCENDING if descending else ASCENDING)
         docs: list[Doc] = await cursor.limit(limit + 1).to_list(None)
         return docs[:limit], len(docs) > limit
 
@@ -254,7 +264,7 @@ class Store:
             batch = docs[start : start + BULK_BATCH]
             self.round_trips += 1
             if self.embedded:
-                conflicts |= await embedded_store.replace_versioned(self.db[collection], batch)
+                conflicts |= await self.db.replace_versioned(collection, batch)
                 continue
             try:
                 await self.db[collection].bulk_write([_versioned_replace(doc) for doc in batch], ordered=False)
@@ -280,14 +290,18 @@ class CompanyStore:
             raise ValueError("a document of another company was about to be written")
         return docs
 
-    async def find_one(self, collection: str, query: Doc) -> Doc | None:
-        return await self.store.find_one(collection, self.own(query))
+    async def find_one(self, collection: str, query: Doc, projection: Doc | None = None) -> Doc | None:
+        return await self.store.find_one(collection, self.own(query), projection)
 
-    async def find_many(self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None) -> list[Doc]:
-        return await self.store.find_many(collection, self.own(query), sort)
+    async def find_many(
+        self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None, projection: Doc | None = None
+    ) -> list[Doc]:
+        return await self.store.find_many(collection, self.own(query), sort, projection)
 
-    async def find_page(self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int) -> tuple[list[Doc], bool]:
-        return await self.store.find_page(collection, self.own(query), key, descending, after, limit)
+    async def find_page(
+        self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int, projection: Doc | None = None
+    ) -> tuple[list[Doc], bool]:
+        return await self.store.find_page(collection, self.own(query), key, descending, after, limit, projection)
 
     async def count(self, collection: str, query: Doc) -> int:
         return await self.store.count(collection, self.own(query))
@@ -319,6 +333,25 @@ class CompanyStore:
 
     async def replace_many_versioned(self, collection: str, docs: list[Doc]) -> set[Any]:
         return await self.store.replace_many_versioned(collection, self._check(docs))
+
+
+def pack(docs: list[Doc]) -> str:
+    """Documents carried inside another as one value, written and read back in one piece
+    instead of field by field (they are only ever read whole): their BSON, as base64 text
+    since not every server takes binary values (nx-27017 does not)."""
+    return base64.b64encode(b"".join(bson.encode(doc) for doc in docs)).decode("ascii")
+
+
+def unpack(packed: str) -> list[Doc]:
+    return list(bson.decode_all(base64.b64decode(packed), _CARRIED))
+
+
+_CARRIED: CodecOptions[Doc] = CodecOptions(tz_aware=True)
+
+
+def _copy(projection: Doc | None) -> Doc | None:
+    # mongomock changes the projection it is given (it sets `_id`): callers' stay as they were.
+    return dict(projection) if projection is not None else None
 
 
 def _version_filter(doc: Doc) -> Doc:

@@ -1,13 +1,39 @@
 """Online hit collection: the use-case and its commit protocol.
 
-A call is processed in batches, not hit by hit: one read of all its visitors' states,
-one optimistic write of the new states, one write of the hits, one write marking them
-stored, then the transaction snapshots (resolvers/snapshots.py). A visitor whose state
-another call moved meanwhile is read and applied again.
+A call is processed in batches, not hit by hit. Per round: one read of all its visitors'
+states, one read checking that the hits those states carry are stored, one optimistic
+write of the new states (the commit point), one write of the hits, then the transaction
+snapshots (resolvers/snapshots.py). A visitor whose state another call moved meanwhile
+is read and applied again. Each state is written once per round.
+
+Why no hit is lost or counted twice, whatever fails where:
+
+- A state counts its hits (`seq`) and carries the documents of the hits its round
+  applied (`unwritten`). A hit document follows from the committed state alone, so the
+  one stored under its `_id` is that very document: storing it again is a no-op.
+- Invariant: every hit a stored state counts is stored, or carried by that state.
+- A round writes version v+1 of a state only after it has made sure that the hits
+  version v carries are stored (by `_id`, in one read; the missing ones, only there
+  after a failure, are read from the state and inserted). The write names version v,
+  so it lands only on the state that was checked: the hits v counts are all stored
+  then, and v+1 carries its own. The invariant holds after every write.
+- A failure before the commit changed nothing but storing hits already counted. A
+  failure after it leaves them carried: the visitor's next round stores them before it
+  writes, and a call sent again recognises its hits by digest in the state's recent list
+  (fetching them from the store, which the check just completed).
+- Hits are written only for a committed state, so no hit is stored that no state
+  counts; a round that lost the race for a state writes nothing for it.
+- Readers count hits by the state (`seq` at most the state's): a hit carried but not
+  stored yet is not listed until its visitor's next round, or the end of this one.
+
+The carried documents stay in the state until its next write replaces them. That costs
+their bytes in the state, which a second write per round would save, at the price of
+writing every state twice; reads of a state for anything but collection leave them out.
 """
 
 import asyncio
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -59,12 +85,14 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
     now = clock.now()
     outcomes = {index: HitOutcome(index) for index in range(len(hits))}
     checked = []
+    turns = Turns()
     for index, hit in enumerate(hits):
+        await turns.take()
         good, problems = check_hit(index, hit, now)
         outcomes[index].problems = problems
         if good:
             checked.append(good)
-    written = await _write_visitors(scope, suite, checked, outcomes)
+    written = await _write_visitors(scope, suite, checked, outcomes, turns)
     for applied, _ in written:
         outcomes[applied.hit.index].visit_number = applied.visit_number
     recorded, results = await snapshots.record(scope, suite, written, now)
@@ -74,14 +102,10 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
 
 
 async def _write_visitors(
-    scope: CompanyStore, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome]
+    scope: CompanyStore, suite: ReportSuite, hits: list[CheckedHit], outcomes: dict[int, HitOutcome], turns: "Turns"
 ) -> list[tuple[AppliedHit, StoredHit]]:
     """Apply the hits to their visitors and store both; returns each hit as stored.
-
-    The visitor's new state is the commit point, and it carries the documents of the
-    hits it counts (`unwritten`) until they are stored: a failure after it loses nothing,
-    since the visitor's next call stores them first. Hit documents are only ever written
-    for a committed state, so no hit is stored that no state counts."""
+    The protocol and why it is safe are in the module docstring."""
     pending: dict[str, list[CheckedHit]] = defaultdict(list)
     for hit in hits:
         pending[hit.visitor_id].append(hit)
@@ -91,21 +115,23 @@ async def _write_visitors(
         if races:  # calls that met once would meet again at once: spread them out
             await asyncio.sleep(random.uniform(0, BACKOFF_SECONDS * 2**races))
         states = await profiles.load_states(scope, suite, list(pending))
-        await _store_hits(scope, [doc for state in states.values() for doc in state.unwritten])
-        runs = {v: _run(suite, replace(states[v], unwritten=()), visitor_hits) for v, visitor_hits in pending.items()}
-        for run in runs.values():
+        await _store_carried(scope, suite, list(states.values()))
+        runs = {}
+        for v, visitor_hits in pending.items():
+            await turns.take()
+            runs[v] = _run(suite, states[v], visitor_hits)
+        for v, run in runs.items():
+            await turns.take()
+            if not run.applied:
+                continue
             run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
-            run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
+            carried = tuple(s.to_doc(suite.company_id) for _, s in run.stored)
+            run.state = replace(run.state, unwritten=carried, version=states[v].version + 1)
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
         lost = {visitor_of(key)[1] for key in await scope.replace_many_versioned(store.VISITORS, new_states)}
         races += bool(lost)
         done = [run for visitor, run in runs.items() if visitor not in lost]
-        committed = [run for run in done if run.applied]
-        await _store_hits(scope, [doc for run in committed for doc in run.state.unwritten])
-        # Stored now: the states need not carry them. A state another call moved on keeps
-        # nothing of ours, since that call stored them before it moved on.
-        stored_states = [replace(run.state, unwritten=(), version=run.state.version + 1) for run in committed]
-        await scope.replace_many_versioned(store.VISITORS, [state.to_doc() for state in stored_states])
+        await _store_hits(scope, [doc for run in done for doc in run.state.unwritten])
         written += [pair for run in done for pair in run.stored] + await _resent(scope, suite, done)
         for run in done:
             for index, problem in run.refused:
@@ -121,6 +147,20 @@ async def _write_visitors(
             Problem(f"hits.{hit.index}", "CONFLICT", "Other calls kept changing this visitor; send the hit again.")
         )
     return written
+
+
+async def _store_carried(scope: CompanyStore, suite: ReportSuite, states: list[VisitorState]) -> None:
+    """Make sure the hits these states carry are stored, before any of them is replaced:
+    one read of their `_id`s; the documents are read from the states only for those missing."""
+    carried = {key: state.visitor_id for state in states for key in state.carried_ids}
+    if not carried:
+        return
+    stored = {doc["_id"] for doc in await scope.find_many(store.HITS, {"_id": {"$in": list(carried)}}, projection={"_id": 1})}
+    missing = {key for key in carried if key not in stored}
+    if not missing:
+        return
+    docs = await profiles.carried_hits(scope, suite.rsid, list(dict.fromkeys(carried[key] for key in missing)))
+    await _store_hits(scope, [doc for doc in docs if doc["_id"] in missing])
 
 
 async def _store_hits(scope: CompanyStore, docs: list[Doc]) -> None:
@@ -140,6 +180,21 @@ async def _resent(scope: CompanyStore, suite: ReportSuite, runs: list["_Run"]) -
         return []
     docs = await scope.find_many(store.HITS, {"_id": {"$in": list(wanted)}})
     return [(stored.applied(hit), stored) for stored in map(StoredHit.from_doc, docs) for hit in wanted[stored.id]]
+
+
+class Turns:
+    """Gives the event loop a turn after every few milliseconds of work, so that a call of
+    1,000 large hits never holds up the requests that come in meanwhile."""
+
+    SLICE_SECONDS = 0.005
+
+    def __init__(self) -> None:
+        self._since = time.perf_counter()
+
+    async def take(self) -> None:
+        if time.perf_counter() - self._since >= self.SLICE_SECONDS:
+            await asyncio.sleep(0)
+            self._since = time.perf_counter()
 
 
 @dataclass
@@ -174,6 +229,4 @@ def _run(suite: ReportSuite, state: VisitorState, hits: list[CheckedHit]) -> _Ru
         run.state, applied = apply_hit(suite, run.state, hit)
         run.applied.append(applied)
         size += HIT_OVERHEAD_BYTES + sum(len(k) + len(v.encode()) for k, v in applied.in_force.items())
-    if run.applied:
-        run.state = replace(run.state, version=state.version + 1)
     return run

@@ -1,13 +1,14 @@
 """Reading online data: visitors, their hits, and transaction snapshots."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
 from models.keys import snapshot_key, visitor_key
-from models.profiles import VisitorState
+from models.profiles import WITHOUT_HITS, VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
 from models.store import CompanyStore, Doc, Store
 from resolvers.api_keys import tenant
@@ -21,24 +22,26 @@ def _reader(db: Store, caller: Caller | None) -> CompanyStore:
 
 
 async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: str) -> VisitorState | None:
-    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)})
+    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)}, WITHOUT_HITS)
     return VisitorState.from_doc(doc) if doc else None
 
 
-async def _by_ids(db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc: Callable[[Doc], T]) -> list[T | None]:
+async def _by_ids(
+    db: Store, caller: Caller | None, collection: str, ids: list[str], from_doc: Callable[[Doc], T], projection: Doc | None = None
+) -> list[T | None]:
     """Documents by `_id`, in the order asked; None where the caller has none."""
-    docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}})
+    docs = await _reader(db, caller).find_many(collection, {"_id": {"$in": list(ids)}}, projection=projection)
     found = {doc["_id"]: from_doc(doc) for doc in docs}
     return [found.get(i) for i in ids]
 
 
 async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> list[VisitorState | None]:
     """Visitors by their keys ('rsid|visitorId')."""
-    return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc)
+    return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc, WITHOUT_HITS)
 
 
 async def page_visitors(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[VisitorState], bool]:
-    docs, more = await _reader(db, caller).find_page(store.VISITORS, {"rsid": rsid}, "visitorId", False, after, first)
+    docs, more = await _reader(db, caller).find_page(store.VISITORS, {"rsid": rsid}, "visitorId", False, after, first, WITHOUT_HITS)
     return [VisitorState.from_doc(doc) for doc in docs], more
 
 
@@ -47,6 +50,39 @@ async def page_hits(db: Store, caller: Caller | None, visitor: VisitorState, aft
     query = {"rsid": visitor.rsid, "visitorId": visitor.visitor_id, "seq": {"$lte": visitor.seq}}
     docs, more = await _reader(db, caller).find_page(store.HITS, query, "seq", True, after, first)
     return [StoredHit.from_doc(doc) for doc in docs], more
+
+
+@dataclass(frozen=True)
+class HitPage:
+    """A page of one visitor's hits, newest first: up to `first` below `after` (a seq)."""
+
+    rsid: str
+    visitor_id: str
+    seq: int  # the latest hit the visitor's state counts
+    after: int | None
+    first: int
+
+    def seqs(self) -> range:
+        """The seqs on this page and the one after it (which says whether more follow). A
+        visitor's hits have the seqs 1 to its state's, so this is a range of `first` + 1
+        seqs at most, whatever the visitor's history holds."""
+        top = self.seq if self.after is None else min(self.seq, self.after - 1)
+        return range(top, max(top - self.first - 1, 0), -1)
+
+
+async def page_hits_of_many(db: Store, caller: Caller | None, pages: list[HitPage]) -> list[tuple[list[StoredHit], bool]]:
+    """Pages of several visitors' hits from one store read, bounded by the pages' sizes.
+    A hit counted but not stored yet (only after a failure, until its visitor's next
+    call) leaves a gap in its page."""
+    wanted = [(p, p.seqs()) for p in pages]
+    branches = [{"rsid": p.rsid, "visitorId": p.visitor_id, "seq": {"$gte": seqs[-1], "$lte": seqs[0]}} for p, seqs in wanted if seqs]
+    docs = await _reader(db, caller).find_many(store.HITS, {"$or": branches}) if branches else []
+    found = {(doc["rsid"], doc["visitorId"], doc["seq"]): doc for doc in docs}
+    answers = []
+    for page, seqs in wanted:
+        hits = [StoredHit.from_doc(found[key]) for key in ((page.rsid, page.visitor_id, seq) for seq in seqs) if key in found]
+        answers.append((hits[: page.first], len(hits) > page.first))
+    return answers
 
 
 async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[StoredHit | None]:

@@ -42,3 +42,143 @@ async def test_id_lookups_and_other_queries_give_the_same_documents(store):
 
     assert sorted(d["_id"] for d in by_id) == ["t1", "t4"]
     assert sorted(d["_id"] for d in scanned) == ["t1", "t4"]
+
+
+# --- indexes: the same answers as mongomock's own scan -----------------------------------
+
+INDEXED = "indexed"
+
+
+def things() -> list[dict]:
+    """Documents with ties, gaps and every comparison the store's queries make."""
+    return [
+        {
+            "_id": f"d{i}",
+            "rsid": f"rs{i % 2}",
+            "visitorId": f"v{i % 5}",
+            "seq": (i * 7) % 11,
+            "day": f"2026-01-{1 + i % 3:02d}",
+            "n": i,
+            "version": 0,
+        }
+        for i in range(60)
+    ]
+
+
+@pytest.fixture
+async def pair():
+    """(indexed, plain): the same documents in the same order, with and without the indexes."""
+    from pymongo import ASCENDING, DESCENDING, IndexModel
+
+    indexed, plain = Store.connect(None), Store.connect(None)
+    await indexed.db[INDEXED].create_indexes(
+        [
+            IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("seq", DESCENDING)]),
+            IndexModel([("rsid", ASCENDING), ("day", ASCENDING)]),
+        ]
+    )
+    for store in (indexed, plain):
+        await store.insert_many(INDEXED, things())
+    yield indexed, plain
+    indexed.close()
+    plain.close()
+
+
+QUERIES = [
+    ({"rsid": "rs1"}, None),
+    ({"rsid": "rs1", "visitorId": "v3"}, None),
+    ({"rsid": "rs1", "visitorId": "v3"}, [("seq", -1)]),
+    ({"rsid": "rs0", "visitorId": "v2", "seq": {"$lte": 6}}, [("seq", -1)]),
+    ({"$and": [{"rsid": "rs0", "visitorId": "v2"}, {"seq": {"$lt": 9}}]}, [("seq", 1)]),
+    ({"rsid": "rs0", "seq": {"$gt": 3, "$lte": 8}}, [("visitorId", 1)]),  # ties on visitorId: natural order
+    ({"rsid": "rs1"}, [("visitorId", -1)]),
+    ({"rsid": "rs1", "day": {"$gte": "2026-01-02"}}, [("day", 1)]),
+    ({"rsid": "rs1", "seq": {"$lt": "a string"}}, None),  # another type: nothing matches
+    ({"rsid": "rs0", "n": {"$gt": 20}}, [("n", -1)]),  # sorted on a field no index orders
+    ({"$or": [{"rsid": "rs0", "visitorId": "v1", "seq": {"$gte": 2}}, {"rsid": "rs1", "visitorId": "v4"}]}, None),
+    ({"$or": [{"rsid": "rs0", "visitorId": "v1"}, {"n": 3}]}, None),  # a branch no index serves: scanned
+    ({"$or": [{"rsid": "rs0", "visitorId": "v2", "n": 2}, {"rsid": "rs0", "visitorId": "v2", "n": 7}]}, None),  # overlapping ranges
+]
+
+
+@pytest.mark.parametrize(("query", "sort"), QUERIES)
+async def test_an_indexed_query_gives_mongomocks_documents_in_mongomocks_order(pair, query, sort):
+    indexed, plain = pair
+
+    assert await indexed.find_many(INDEXED, query, sort) == await plain.find_many(INDEXED, query, sort)
+    assert await indexed.count(INDEXED, query) == await plain.count(INDEXED, query)
+
+
+@pytest.mark.parametrize(("key", "descending"), [("seq", True), ("seq", False), ("visitorId", False), ("day", True)])
+async def test_keyset_pages_are_the_same_with_and_without_indexes(pair, key, descending):
+    indexed, plain = pair
+    query = {"rsid": "rs0", "visitorId": "v2"} if key == "seq" else {"rsid": "rs0"}
+
+    for after in (None, 3, "v1", "2026-01-02"):
+        if after is not None and type(after) is not type(things()[0][key]):
+            continue
+        assert await indexed.find_page(INDEXED, query, key, descending, after, 4) == await plain.find_page(
+            INDEXED, query, key, descending, after, 4
+        )
+
+
+async def test_indexes_follow_updates_deletes_and_replaces(pair):
+    indexed, plain = pair
+    for store in (indexed, plain):
+        await store.increment(INDEXED, {"_id": "d4"}, {"seq": 100})
+        await store.replace_many_versioned(INDEXED, [{"_id": "d6", "rsid": "rs1", "visitorId": "v0", "seq": 5, "version": 1}])
+        await store.db[INDEXED].insert_one({"_id": "late", "rsid": "rs0", "visitorId": "v4", "seq": 1})
+
+    for query, sort in [*QUERIES, ({"rsid": "rs0", "visitorId": "v4"}, [("seq", -1)])]:
+        assert await indexed.find_many(INDEXED, query, sort) == await plain.find_many(INDEXED, query, sort)
+
+
+async def test_a_field_of_mixed_types_retires_its_index_and_answers_stay_right(pair):
+    indexed, plain = pair
+    for store in (indexed, plain):
+        await store.insert_many(INDEXED, [{"_id": "odd", "rsid": "rs0", "visitorId": "v1", "seq": "not a number"}])
+
+    for query, sort in QUERIES:
+        assert await indexed.find_many(INDEXED, query, sort) == await plain.find_many(INDEXED, query, sort)
+
+
+async def test_a_page_reads_only_the_documents_it_returns(store, monkeypatch):
+    """find().sort().limit() on an index touches about `limit` documents, not the collection."""
+    from pymongo import ASCENDING, IndexModel
+
+    await store.db[INDEXED].create_indexes([IndexModel([("rsid", ASCENDING), ("seq", ASCENDING)])])
+    await store.insert_many(INDEXED, [{"_id": i, "rsid": "r", "seq": i} for i in range(5000)])
+    touched = []
+    from mongomock import filtering
+
+    def counting(query, doc, _original=filtering.filter_applies):
+        touched.append(doc["_id"])
+        return _original(query, doc)
+
+    monkeypatch.setattr(filtering, "filter_applies", counting)
+
+    docs, more = await store.find_page(INDEXED, {"rsid": "r"}, "seq", False, 2000, 10)
+
+    assert [d["seq"] for d in docs] == list(range(2001, 2011)) and more
+    assert len(touched) <= 11
+
+
+@pytest.mark.parametrize(
+    ("projection", "expected"),
+    [
+        ({"_id": 1}, {"_id": "p"}),
+        ({"a": 1}, {"_id": "p", "a": 1}),
+        ({"a": 1, "_id": 0}, {"a": 1}),
+        ({"a": 0}, {"_id": "p", "b": {"c": 2}, "d": [1, {"e": 3}]}),
+        ({"a": 0, "b": 0, "_id": 0}, {"d": [1, {"e": 3}]}),
+        ({"b.c": 1}, {"_id": "p", "b": {"c": 2}}),  # a dotted path: mongomock's own projection
+    ],
+)
+async def test_projections_keep_or_leave_out_the_fields_named(store, projection, expected):
+    await store.insert_many("things", [{"_id": "p", "a": 1, "b": {"c": 2}, "d": [1, {"e": 3}]}])
+
+    (doc,) = await store.find_many("things", {"_id": "p"}, projection=projection)
+
+    assert doc == expected
+    doc.get("b", {})["c"] = 99  # a copy: the stored document stays as it was
+    assert (await store.find_one("things", {"_id": "p"}))["b"] == {"c": 2}
