@@ -387,9 +387,9 @@ class _Dates:
             return None, None, None, ("INVALID_DATE", "the Date is not a real calendar day.")
         if year < EARLIEST.year:
             return None, None, None, _TOO_EARLY
-        start = naive.replace(tzinfo=self._zone).utcoffset()
-        steady = start == next_midnight.replace(tzinfo=self._zone).utcoffset()
-        midnight = (naive - start).replace(tzinfo=UTC) if steady else None
+        local = naive.replace(tzinfo=self._zone)
+        steady = local.utcoffset() == next_midnight.replace(tzinfo=self._zone).utcoffset()
+        midnight = local.astimezone(UTC) if steady else None
         return f"{year:04d}-{month:02d}-{day:02d}", midnight, naive, None
 
 
