@@ -103,7 +103,7 @@ class _Decoder:
 
     def _undecodable(self, error: UnicodeDecodeError, final: bool) -> tuple[str, tuple[str, str] | None]:
         encoding = self.encoding
-        assert encoding is not None  # for mypy: a decoder runs only once the encoding is known
+        assert encoding is not None, "a decoder runs only once the encoding is known"
         if self._finding and encoding is Encoding.UTF_8:
             # Not UTF-8 after all: ISO-8859-1 from here on, bytes held back included.
             self.encoding = Encoding.ISO_8859_1

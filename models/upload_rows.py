@@ -517,7 +517,7 @@ class RowChecker:
         if problems:
             problems.sort(key=_by_column)
             return None, problems
-        assert at is not None and day is not None  # for mypy: a date without a problem has both
+        assert at is not None and day is not None, "a date without a problem has both"
         row = ParsedRow(line, at, day, dimensions, metrics, transaction_id, visitor_id)
         if day in self._days or self._days_failed:
             return row, ()
