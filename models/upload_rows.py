@@ -756,8 +756,9 @@ def _dicts(keys: Sequence[str], columns: Sequence[Sequence[_V]], rows: int) -> l
     """One dict a row, of `keys` to the row's values; `columns` holds the values key by key.
 
     Filled a column at a time with C-level passes, as a file makes two dicts a row: copies
-    of one dict of the keys (so each starts at its final size), then `setitem` down each
-    column. About as fast as a generated dict display for a few keys, and no code is made.
+    of the first row's dict (so each starts at its final size), then `setitem` down each
+    column. No code is generated; a generated dict display (eval) was about 25 ns a dict
+    faster with 2 or 3 keys, some 1% of the reader's instructions.
     """
     if not rows:
         return []
