@@ -23,11 +23,12 @@ whatever the file size. Decisions the rules leave open:
 """
 
 import codecs
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from itertools import chain
+from typing import cast
 
 from models.data_sources import DataSource
 from models.upload_rows import Layout, LineProblem, ParsedRow, RowChecker, Severity, check_header, file_problem
@@ -74,39 +75,41 @@ class _Decoder:
         self.encoding = encoding
         self._finding = encoding is None
         self._head = b""
-        self._decoder = None
+        self._decoder: codecs.IncrementalDecoder | None = None
 
     def decode(self, data: bytes, final: bool) -> tuple[str, tuple[str, str] | None]:
-        if self._decoder is None:
+        decoder = self._decoder
+        if decoder is None:
             self._head += data
             if len(self._head) < _HEAD_BYTES and not final:
                 return "", None
             data, self._head = self._head, b""
-            data, refused = self._start(data)
-            if refused:
-                return "", refused
+            if self._finding:
+                self.encoding = _encoding_of(data)
+            if self.encoding is None:
+                message = "the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8, or as UTF-16 with a BOM."
+                return "", ("UTF16_WITHOUT_BOM", message)
+            data, decoder = self._start(data, self.encoding)
         try:
-            return self._decoder.decode(data, final), None
+            return decoder.decode(data, final), None
         except UnicodeDecodeError as error:
             return self._undecodable(error, final)
 
-    def _start(self, head: bytes) -> tuple[bytes, tuple[str, str] | None]:
-        if self._finding:
-            self.encoding = _encoding_of(head)
-            if self.encoding is None:
-                message = "the file looks like UTF-16 without a byte-order mark (BOM); save it as UTF-8, or as UTF-16 with a BOM."
-                return b"", ("UTF16_WITHOUT_BOM", message)
-        codec, bom, _ = _CODECS[self.encoding]
+    def _start(self, head: bytes, encoding: Encoding) -> tuple[bytes, codecs.IncrementalDecoder]:
+        """The decoder for `encoding`, and `head` without its byte-order mark."""
+        codec, bom, _ = _CODECS[encoding]
         self._decoder = codecs.getincrementaldecoder(codec)()
-        return head.removeprefix(bom) if bom else head, None
+        return head.removeprefix(bom) if bom else head, self._decoder
 
     def _undecodable(self, error: UnicodeDecodeError, final: bool) -> tuple[str, tuple[str, str] | None]:
-        if self._finding and self.encoding is Encoding.UTF_8:
+        encoding = self.encoding
+        assert encoding is not None, "a decoder runs only once the encoding is known"
+        if self._finding and encoding is Encoding.UTF_8:
             # Not UTF-8 after all: ISO-8859-1 from here on, bytes held back included.
             self.encoding = Encoding.ISO_8859_1
             self._decoder = codecs.getincrementaldecoder("latin-1")()
             return self._decoder.decode(error.object, final), None
-        codec, _, name = _CODECS[self.encoding]
+        codec, _, name = _CODECS[encoding]
         before = error.object[: error.start].decode(codec)
         return before, ("INVALID_ENCODING", f"the file is not valid {name} from this line on; save it again as {name}.")
 
@@ -148,7 +151,7 @@ class _File:
         self._carry = ""
         self._cr = False  # the text so far ended with \r: a \n may follow in the next chunk
 
-    def push(self, data: bytes, final: bool = False) -> Iterator[list]:
+    def push(self, data: bytes, final: bool = False) -> Iterator[Sequence[ParsedRow | LineProblem]]:
         """The rows (if wanted) and problems the new bytes complete, in file order.
 
         They come a batch of lines at a time, so that rows are used and dropped before
@@ -199,18 +202,19 @@ class _File:
         self._carry = carry if len(carry) <= LONGEST_LINE else carry[: LONGEST_LINE + 1]
         return lines
 
-    def _handle(self, lines: list[str]) -> Iterator[list]:
+    def _handle(self, lines: list[str]) -> Iterator[Sequence[ParsedRow | LineProblem]]:
         first = self.lines + 1
         self.lines += len(lines)
         start = 0
         if self.rows_checker is None:
-            header_problems: list = []
+            header_problems: list[LineProblem] = []
             start = self._find_header(lines, first, header_problems)
             if header_problems:
                 yield header_problems
             if self.stopped or self.rows_checker is None:
                 return
         data = lines[start:] if start else lines
+        numbers: Sequence[int]
         if "" in data or ("\n" + "\n".join(data)).find("\n#") >= 0:
             numbers = [first + start + i for i, text in enumerate(data) if text and text[0] != "#"]
             data = [text for text in data if text and text[0] != "#"]  # comments and blank lines go
@@ -225,7 +229,7 @@ class _File:
             self.failed = self.failed or checker.failed
             yield found
 
-    def _find_header(self, lines: list[str], first: int, out: list) -> int:
+    def _find_header(self, lines: list[str], first: int, out: list[LineProblem]) -> int:
         """Check the header if it is among `lines`; returns where the data lines start."""
         for i, text in enumerate(lines):
             if text and text[0] != "#":
@@ -239,7 +243,7 @@ class _File:
                 self._stop(file_problem(number, None, "HEADER_TOO_LONG", f"the header line is longer than {LONGEST_LINE:,} characters."))
             ]
         layout, problems = check_header(text.split("\t"), self.source, number)
-        if problems:
+        if layout is None:  # as good as `if problems`: check_header gives one or the other
             self.failed = self.stopped = True
             return problems
         self.rows_checker = RowChecker(layout, self.time_zone, self.now)
@@ -321,8 +325,9 @@ class FileChecker:
             )
         return self._result
 
-    def _take(self, batches: Iterator[list[LineProblem]]) -> None:
-        for problem in chain.from_iterable(batches):
+    def _take(self, batches: Iterator[Sequence[ParsedRow | LineProblem]]) -> None:
+        # The file is read with rows_wanted=False: it yields problems only.
+        for problem in cast(Iterator[LineProblem], chain.from_iterable(batches)):
             if problem.severity is Severity.ERROR:
                 self._errors += 1
             else:

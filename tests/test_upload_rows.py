@@ -399,6 +399,8 @@ def test_checking_many_lines_at_once_gives_what_checking_one_by_one_gives(seed, 
         found += more
         found_skipped += skips
     assert found == expected
+    keys = [(list(row.dimensions), list(row.metrics)) for row in expected if isinstance(row, ParsedRow)]
+    assert [(list(row.dimensions), list(row.metrics)) for row in found if isinstance(row, ParsedRow)] == keys  # stored in this order
     assert found_skipped == skipped
     assert by_batch.days == at_once.days
 
