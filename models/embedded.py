@@ -239,32 +239,24 @@ def _bracket(value: Any) -> int | None:
 
 
 class _Index:
-    """One declared index of a collection: entries (values..., position, _id) in order."""
+    """One declared index of a collection: entries ((bracket, value)..., position, _id) in
+    order. Each value goes with its comparison type (`_bracket`), so that values of several
+    types (a string id, or none) order as MongoDB orders them, and stay in one index."""
 
     def __init__(self, fields: list[str]) -> None:
         self.fields = fields
         self.entries: SortedList = SortedList()
-        self.brackets: list[int | None] = [None] * len(fields)
-        self.types: tuple[type, ...] = ()
         self.usable = all("." not in f for f in fields)  # top-level fields only
 
     def entry(self, doc: Doc, position: int) -> tuple[Any, ...] | None:
-        values = tuple(map(doc.get, self.fields))
-        types = tuple(map(type, values))
-        if types != self.types and not self._takes(values, types):
-            return None
-        return (*values, position, doc["_id"])
-
-    def _takes(self, values: tuple[Any, ...], types: tuple[type, ...]) -> bool:
-        """Whether values of these types keep the index in one order; retires it if not."""
-        for i, value in enumerate(values):
+        key = []
+        for value in map(doc.get, self.fields):
             bracket = _bracket(value)
-            if bracket is None or self.brackets[i] not in (None, bracket):
+            if bracket is None:  # an array or a document: not in a sorted index of scalars
                 self.retire()
-                return False
-            self.brackets[i] = bracket
-        self.types = types  # the types last seen: the same ones again need no check
-        return True
+                return None
+            key.append((bracket, value))
+        return (*key, position, doc["_id"])
 
     def add(self, doc: Doc, position: int) -> None:
         entry = self.entry(doc, position) if self.usable else None
@@ -347,10 +339,10 @@ def _equal_to(conditions: list[Any]) -> str | None:
     return None
 
 
-def _bounds(prefix: tuple[Any, ...], conditions: list[Any], bracket: int | None) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
+def _bounds(prefix: tuple[Any, ...], conditions: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]] | None:
     """The entries a field's range conditions allow after `prefix`, as (low, high) keys, or
-    None when no document can match (a bound of another type than the field holds).
-    Ranges compare within one type only (type bracketing), like mongomock's."""
+    None when no document can match (a bound no index entry compares with). Ranges compare
+    within one type only (type bracketing), like mongomock's."""
     low, high = prefix, (*prefix, _TOP)
     for condition in conditions:
         if not isinstance(condition, dict):
@@ -358,12 +350,16 @@ def _bounds(prefix: tuple[Any, ...], conditions: list[Any], bracket: int | None)
         for op, value in condition.items():
             if op not in _RANGES:
                 continue
-            if _bracket(value) != bracket or _bracket(value) in (None, 5, 40):
+            bracket = _bracket(value)
+            if bracket in (None, 5, 40):
                 return None
+            # A range holds values of its bound's type only.
+            low, high = max(low, (*prefix, (bracket,))), min(high, (*prefix, (bracket, _TOP)))
+            bound = (bracket, value)
             if op in ("$gt", "$gte"):
-                low = max(low, (*prefix, value, _TOP) if op == "$gt" else (*prefix, value))
+                low = max(low, (*prefix, bound, _TOP) if op == "$gt" else (*prefix, bound))
             else:
-                high = min(high, (*prefix, value) if op == "$lt" else (*prefix, value, _TOP))
+                high = min(high, (*prefix, bound) if op == "$lt" else (*prefix, bound, _TOP))
     return low, high
 
 
@@ -379,7 +375,7 @@ def _plan(store: Any, spec: Doc, sort_key: str | None) -> tuple[_Index, tuple[An
         if not index.usable or name not in store.indexes:
             continue
         equal = 0
-        while equal < len(index.fields) and index.brackets[equal] in (None, 15):
+        while equal < len(index.fields):
             if _equal_to(conditions.get(index.fields[equal], [])) is None:
                 break
             equal += 1
@@ -394,14 +390,27 @@ def _plan(store: Any, spec: Doc, sort_key: str | None) -> tuple[_Index, tuple[An
     if best is None:
         return None
     _, index, equal = best
-    prefix = tuple(_equal_to(conditions[f]) for f in index.fields[:equal])
+    prefix = tuple((15, _equal_to(conditions[f])) for f in index.fields[:equal])  # strings: bracket 15
     following = index.fields[equal] if equal < len(index.fields) else None
     if following is None or following not in conditions:
         return index, prefix, (*prefix, _TOP), following == sort_key and following is not None
-    bounds = _bounds(prefix, conditions[following], index.brackets[equal])
+    bounds = _bounds(prefix, conditions[following])
     if bounds is None:
         return index, (_TOP,), (_TOP,), True  # nothing can match: an empty range
     return index, bounds[0], bounds[1], following == sort_key
+
+
+def _in_as_or(query: Doc) -> Doc | None:
+    """A query with an `$in` of strings, as an `$or` of equalities that indexes can answer
+    one range each (`{"t": {"$in": [a, b]}, ...}` as `{"$or": [{"t": a}, {"t": b}], ...}`)."""
+    for field, condition in query.items():
+        if field.startswith("$") or not isinstance(condition, dict) or list(condition) != ["$in"]:
+            continue
+        values = condition["$in"]
+        if isinstance(values, list) and values and all(isinstance(v, str) for v in values):
+            rest = {k: v for k, v in query.items() if k != field}
+            return {**rest, "$or": [{field: v} for v in dict.fromkeys(values)]}
+    return None
 
 
 def _in_order(index: _Index, low: tuple[Any, ...], high: tuple[Any, ...], descending: bool, key_at: int) -> Iterator[Any]:
@@ -457,6 +466,11 @@ def _patch_mongomock() -> None:
         branches = query.get("$or")
         if isinstance(branches, list) and sort_key is None:
             return _union(store, query, branches)
+        spread = _in_as_or(query) if sort_key is None else None
+        if spread is not None:
+            found = _union(store, spread, spread["$or"])
+            if found is not None:
+                return found
         plan = _plan(store, query, sort_key)
         if plan is None:
             return None
