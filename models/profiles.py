@@ -49,7 +49,7 @@ class VisitorState:
 
     @property
     def id(self) -> str:
-        return visitor_key(self.rsid, self.visitor_id)
+        return visitor_key(self.company_id, self.rsid, self.visitor_id)
 
     def seq_of(self, digest: str) -> int | None:
         """The seq of a recent hit with this digest: the hit was applied already."""

@@ -94,7 +94,7 @@ async def _write_visitors(
         await _store_hits(scope, [doc for state in states.values() for doc in state.unwritten])
         runs = {v: _run(suite, replace(states[v], unwritten=()), visitor_hits) for v, visitor_hits in pending.items()}
         for run in runs.values():
-            run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
+            run.stored = [(a, StoredHit.of(a, suite.company_id, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             run.state = replace(run.state, unwritten=tuple(s.to_doc(suite.company_id) for _, s in run.stored))
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
         lost = {visitor_of(key)[1] for key in await scope.replace_many_versioned(store.VISITORS, new_states)}
@@ -135,7 +135,7 @@ async def _resent(scope: CompanyStore, suite: ReportSuite, runs: list["_Run"]) -
     wanted: dict[str, list[CheckedHit]] = defaultdict(list)  # one stored hit may be sent twice in a call
     for run in runs:
         for hit, seq in run.resent:
-            wanted[hit_key(suite.rsid, hit.visitor_id, seq)].append(hit)
+            wanted[hit_key(suite.company_id, suite.rsid, hit.visitor_id, seq)].append(hit)
     if not wanted:
         return []
     docs = await scope.find_many(store.HITS, {"_id": {"$in": list(wanted)}})

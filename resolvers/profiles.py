@@ -32,7 +32,7 @@ async def states_as_of(
 
 
 async def _stored_states(scope: CompanyStore, rsid: str, visitor_ids: list[str]) -> dict[str, VisitorState]:
-    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": [visitor_key(rsid, v) for v in visitor_ids]}})
+    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": [visitor_key(scope.company_id, rsid, v) for v in visitor_ids]}})
     return {doc["visitorId"]: VisitorState.from_doc(doc) for doc in docs}
 
 
