@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
-from graph import graphiql, requests
+from graph import graphiql, requests, websocket_keys
 from graph.context import Context
 from graph.errors import STORE_UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE
 from graph.schema import schema
@@ -42,6 +42,10 @@ PLAYGROUND_OFF = "GraphiQL is turned off on this server; send GraphQL requests t
 
 
 class GraphQLView(GraphQL[Context, None]):
+    # An open WebSocket checks its key again, and closes once it is revoked.
+    graphql_transport_ws_handler_class = websocket_keys.TransportWSHandler
+    graphql_ws_handler_class = websocket_keys.LegacyWSHandler
+
     def __init__(self, store: Store, settings: Settings) -> None:
         # Strawberry refuses a WebSocket handshake from a page on any origin but ours and these.
         super().__init__(schema, allowed_origins=settings.cors_origins, multipart_uploads_enabled=True)
@@ -68,8 +72,9 @@ class GraphQLView(GraphQL[Context, None]):
         await request.close()  # an upload's spooled files, whether the operation ran or was refused
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        caller = await api_keys.authenticate(self.store, request.headers.get("authorization"))
-        return Context.build(self.store, caller, introspection=self.settings.introspection)
+        authorization = request.headers.get("authorization")
+        caller = await api_keys.authenticate(self.store, authorization)
+        return Context.build(self.store, caller, introspection=self.settings.introspection, refusal=api_keys.refusal(authorization))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if not self.settings.playground:

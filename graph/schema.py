@@ -8,6 +8,7 @@ from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 
+from graph.api_keys import ApiKeyMutations, ApiKeyQueries
 from graph.collection import CollectionMutations
 from graph.context import Info
 from graph.data_sources import DataSourceMutations
@@ -30,7 +31,7 @@ MAX_TOKENS = 5000  # counted by graphql-core's lexer as it parses: linear, and b
 
 
 @strawberry.type
-class Query(ViewerQueries, ReportSuiteQueries):
+class Query(ViewerQueries, ReportSuiteQueries, ApiKeyQueries):
     @strawberry.field(description="Any object by its global id, if it is the caller's; null for any other id.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
@@ -40,7 +41,7 @@ class Query(ViewerQueries, ReportSuiteQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations, ApiKeyMutations):
     pass
 
 

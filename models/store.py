@@ -38,7 +38,7 @@ ROWS = "rows"  # offline rows as stored
 # index on those keys. A second unique index would make the embedded store scan the whole
 # collection on every insert, and nx-27017 cannot build compound keys naming `_id`.
 INDEXES: dict[str, list[IndexModel]] = {
-    API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True)],
+    API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True), IndexModel([("companyId", ASCENDING)])],
     REPORT_SUITES: [IndexModel([("companyId", ASCENDING), ("rsid", ASCENDING)])],
     DATA_SOURCES: [IndexModel([("rsid", ASCENDING)])],
     VISITORS: [IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING)])],
