@@ -26,7 +26,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
-from graph import graphiql, requests, websocket_keys
+from graph import error_log, graphiql, requests, websocket_keys
 from graph.context import Context
 from graph.errors import STORE_UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE
 from graph.schema import schema
@@ -65,9 +65,12 @@ class GraphQLView(GraphQL[Context, None]):
         except StoreUnavailable as error:  # reading the caller's key
             log.error("the store does not answer (%s) reading the API key", error)
             response = requests.errors_response(503, STORE_UNAVAILABLE_MESSAGE, STORE_UNAVAILABLE)
-        except Exception as error:  # noqa: BLE001 - a bug: one line, as for resolvers; no trace that may hold data
-            log.error("unexpected %s answering a request", type(error).__name__)
-            response = requests.errors_response(500, "Unexpected error.", "INTERNAL_SERVER_ERROR")
+        except Exception as error:  # noqa: BLE001 - a bug: logged as for resolvers, scrubbed of data
+            correlation_id = error_log.new_correlation_id()
+            error_log.log_exception(error, "a request", correlation_id)
+            response = requests.errors_response(
+                500, error_log.UNEXPECTED_MESSAGE, error_log.INTERNAL_SERVER_ERROR, correlation_id=correlation_id
+            )
         await response(scope, receive, send)
         await request.close()  # an upload's spooled files, whether the operation ran or was refused
 

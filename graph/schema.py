@@ -12,6 +12,7 @@ from graph.api_keys import ApiKeyMutations, ApiKeyQueries
 from graph.collection import CollectionMutations
 from graph.context import Info
 from graph.data_sources import DataSourceMutations
+from graph.error_log import correlate
 from graph.errors import should_mask_error
 from graph.extensions.error_codes import CodeRequestErrors
 from graph.extensions.introspection import IntrospectionSwitch
@@ -50,7 +51,8 @@ log = logging.getLogger("offline_graph")
 
 class OfflineGraphSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
-        """One line per unexpected error: no stack trace or message (it may hold data) in the log."""
+        """Each unexpected error logged once, with a correlation id and its scrubbed traceback
+        (graph/error_log.py); a store that stopped answering in one line."""
         for error in errors:
             if not should_mask_error(error):
                 continue
@@ -58,7 +60,7 @@ class OfflineGraphSchema(strawberry.Schema):
             if isinstance(error.original_error, StoreUnavailable):  # its text names the driver's error only
                 log.error("the store does not answer (%s) in %s", error.original_error, path)
             else:
-                log.error("unexpected %s in %s", type(error.original_error).__name__, path)
+                correlate(error)
 
 
 schema = OfflineGraphSchema(
