@@ -52,6 +52,26 @@ def _parser() -> argparse.ArgumentParser:
         "--no-introspection", action="store_true", help=f"refuse __schema and __type queries (or {settings.INTROSPECTION_VARIABLE}=0)"
     )
     serve.add_argument("--no-worker", action="store_true", help=f"process no uploads in this process (or {settings.WORKER_VARIABLE}=0)")
+    serve.add_argument(
+        "--rate-limit",
+        metavar="RATE",
+        help=f"requests each API key (or client address without one) may make, e.g. 20/s or 600/min, or off; default 20/s (or {settings.RATE_LIMIT_VARIABLE})",
+    )
+    serve.add_argument(
+        "--rate-burst",
+        metavar="N",
+        help=f"requests a key may make at once before the rate applies; default twice the rate a second (or {settings.RATE_BURST_VARIABLE})",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        metavar="SECONDS",
+        help=f"stop an operation after this long, with code TIMEOUT, or off; default 30 (or {settings.REQUEST_TIMEOUT_VARIABLE})",
+    )
+    serve.add_argument(
+        "--upload-timeout",
+        metavar="SECONDS",
+        help=f"the same for a multipart upload, counted once its body is in; default 300 (or {settings.UPLOAD_TIMEOUT_VARIABLE})",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="process uploaded jobs from the MongoDB that MONGODB_URI names, beside the servers")
@@ -96,7 +116,10 @@ def _serve(args) -> int:
     from graph.app import create_app
 
     try:
-        chosen = settings.read(os.environ, args.cors_origin, args.no_playground, args.no_introspection, args.no_worker)
+        chosen = settings.read(
+            os.environ, args.cors_origin, args.no_playground, args.no_introspection, args.no_worker,
+            rate_limit=args.rate_limit, rate_burst=args.rate_burst, request_timeout=args.request_timeout, upload_timeout=args.upload_timeout,
+        )  # fmt: skip
     except settings.SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,7 +1,7 @@
 """Who may do what: companies, their API keys, and the role checks every use-case makes.
 
 A key is looked up by its hash on every request, so a revoked key fails at the next one
-(open WebSockets check again too, see graph/websocket_keys.py). Its last use is written
+(open WebSockets check again too, see graph/websockets.py). Its last use is written
 at most once a minute: a request costs no write of its own.
 
 Why a request has no caller is said in one of three ways: no Authorization header, a

@@ -204,7 +204,7 @@ def test_create_company_says_so_when_mongodb_does_not_answer(unanswering, monkey
 
 # serve: CORS origins and the production switches, from flags and from the environment
 
-SWITCH_VARIABLES = ("ODG_CORS_ORIGINS", "ODG_PLAYGROUND", "ODG_INTROSPECTION")
+SWITCH_VARIABLES = ("ODG_CORS_ORIGINS", "ODG_PLAYGROUND", "ODG_INTROSPECTION", "ODG_RATE_LIMIT", "ODG_RATE_BURST", "ODG_REQUEST_TIMEOUT")
 
 
 @pytest.fixture
@@ -274,6 +274,15 @@ async def test_a_cors_flag_replaces_the_variable_and_a_switch_turns_off_either_w
     assert await behaviour(served[0]) == {"cors": ["http://b.example:8080"], "playground": False, "introspection": True}
 
 
+async def test_serve_takes_the_rate_limit_from_its_flags(served):
+    assert main(["serve", "--rate-limit", "1/h", "--rate-burst", "1"]) == 0
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served[0]), base_url="http://t") as client:
+        statuses = [(await client.post("/graphql", json={"query": "{ __typename }"})).status_code for _ in range(2)]
+
+    assert statuses == [200, 429]
+
+
 @pytest.mark.parametrize(
     ("argv", "variables", "named"),
     [
@@ -282,6 +291,8 @@ async def test_a_cors_flag_replaces_the_variable_and_a_switch_turns_off_either_w
         ([], {"ODG_CORS_ORIGINS": "https://ok.example,not an origin"}, "ODG_CORS_ORIGINS"),
         ([], {"ODG_PLAYGROUND": "maybe"}, "ODG_PLAYGROUND"),
         ([], {"ODG_INTROSPECTION": "disabled"}, "ODG_INTROSPECTION"),
+        (["--rate-limit", "lots"], {}, "--rate-limit"),
+        ([], {"ODG_REQUEST_TIMEOUT": "never"}, "ODG_REQUEST_TIMEOUT"),
     ],
 )
 def test_serve_refuses_a_setting_it_cannot_use_and_says_which(served, monkeypatch, capsys, argv, variables, named):

@@ -1,4 +1,6 @@
-"""Open WebSockets answer only while their key holds: a revoked key closes them.
+"""What an open WebSocket is held to: its key, checked again, and the rate limit.
+
+Open WebSockets answer only while their key holds: a revoked key closes them.
 
 A WebSocket authenticates once, when it opens, and may then stay open for hours. So its
 key is looked up again before each operation it starts and every KEY_RECHECK_SECONDS
@@ -8,6 +10,10 @@ its operations end. Both subprotocols Strawberry speaks are covered: graphql-tra
 
 A store that does not answer leaves the socket open: the operations themselves then say
 STORE_UNAVAILABLE, and the next check looks again.
+
+Each operation a socket starts takes a token from its key's bucket (graph/rate_limit.py),
+as a request over HTTP does; one over the rate gets an error with code RATE_LIMITED and
+`retryAfter`, and the socket stays open.
 """
 
 import asyncio
@@ -15,10 +21,14 @@ import contextlib
 import logging
 from typing import Any
 
+from graphql import GraphQLError, GraphQLFormattedError
+from strawberry.subscriptions.protocols.graphql_transport_ws import types as transport_ws
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_ws import types as legacy_ws
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
 from graph.context import Context
+from graph.rate_limit import RateLimited
 from models.store import StoreUnavailable
 from resolvers import api_keys
 
@@ -33,6 +43,19 @@ class KeyWatch:
 
     context: Context
     websocket: Any
+    view: Any
+
+    def over_rate(self) -> GraphQLFormattedError | None:
+        """The refusal of one more operation on this socket, if it is over its rate."""
+        limiter = getattr(self.view, "limiter", None)
+        if limiter is None:
+            return None
+        client = getattr(getattr(self.websocket, "ws", None), "client", None)
+        try:
+            limiter.check(self.context.caller, client.host if client else None)
+        except RateLimited as limited:
+            return GraphQLError(limited.message, extensions=limited.extensions).formatted
+        return None
 
     async def key_holds(self) -> bool:
         caller = self.context.caller
@@ -72,6 +95,9 @@ class TransportWSHandler(KeyWatch, BaseGraphQLTransportWSHandler[Context, None])
         if not await self.key_holds():
             await self.close_for_key()
             return
+        if refusal := self.over_rate():
+            await self.send_message(transport_ws.ErrorMessage(id=message["id"], type="error", payload=[refusal]))
+            return
         await super().handle_subscribe(message)
 
 
@@ -82,5 +108,8 @@ class LegacyWSHandler(KeyWatch, BaseGraphQLWSHandler[Context, None]):
     async def handle_start(self, message) -> None:
         if not await self.key_holds():
             await self.close_for_key()
+            return
+        if refusal := self.over_rate():
+            await self.send_message(legacy_ws.ErrorMessage(type="error", id=message["id"], payload=refusal))
             return
         await super().handle_start(message)

@@ -1,4 +1,4 @@
-"""graph/websocket_keys.py: an open WebSocket checks its key again before each operation and
+"""graph/websockets.py: an open WebSocket checks its key again before each operation and
 while it stays open, and closes (4403) once the key is revoked."""
 
 import asyncio
@@ -7,7 +7,7 @@ import httpx
 from httpx_ws import WebSocketDisconnect, aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 
-from graph import websocket_keys
+from graph import websockets
 from graph.app import create_app
 from models.companies import Role
 from resolvers import api_keys
@@ -49,11 +49,11 @@ async def test_an_open_socket_answers_while_its_key_holds_and_closes_at_the_next
         await api_keys.revoke_key(store, (await api_keys.authenticate(store, f"Bearer {key}")).key_id)
         await socket.send_json({"id": "2", "type": "subscribe", "payload": {"query": VIEWER}})
 
-        assert await closed_code(socket) == websocket_keys.CLOSE_CODE
+        assert await closed_code(socket) == websockets.CLOSE_CODE
 
 
 async def test_an_idle_socket_is_closed_once_its_key_is_revoked(store, company, monkeypatch):
-    monkeypatch.setattr(websocket_keys, "KEY_RECHECK_SECONDS", 0.01)
+    monkeypatch.setattr(websockets, "KEY_RECHECK_SECONDS", 0.01)
     key = await api_keys.create_api_key(store, company.id, Role.READER, "Dashboard")
     key_id = (await api_keys.authenticate(store, f"Bearer {key}")).key_id
     async with client_for(store) as client, await opened(client, key) as socket:
@@ -62,11 +62,11 @@ async def test_an_idle_socket_is_closed_once_its_key_is_revoked(store, company, 
 
         await api_keys.revoke_key(store, key_id)
 
-        assert await closed_code(socket) == websocket_keys.CLOSE_CODE
+        assert await closed_code(socket) == websockets.CLOSE_CODE
 
 
 async def test_a_socket_whose_key_holds_stays_open_through_the_checks(store, company, monkeypatch):
-    monkeypatch.setattr(websocket_keys, "KEY_RECHECK_SECONDS", 0.01)
+    monkeypatch.setattr(websockets, "KEY_RECHECK_SECONDS", 0.01)
     checks = []
     three_checks = asyncio.Event()
     original = api_keys.still_valid
