@@ -8,7 +8,9 @@
   docstring starts "Scenario tests:" and says what they cross.
 
 Fixtures are in conftest.py; GraphQL documents used by more than one file in queries.py;
-other shared helpers (times, `values`, `codes`, `collect`) in helpers.py. Tests marked
+other shared helpers (times, `values`, `codes`, `collect`) in helpers.py; operations
+built from the schema itself, and a company's data to aim them at, in schema_walk.py (the
+tenancy and role scenarios walk every field with them). Tests marked
 `wire` take the `any_store` fixture and run on the embedded store and on a real MongoDB
 wire server.
 """
