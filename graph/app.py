@@ -50,7 +50,7 @@ PLAYGROUND_OFF = "GraphiQL is turned off on this server; send GraphQL requests t
 
 
 class GraphQLView(GraphQL[Context, None]):
-    # An open WebSocket checks its key again, and closes once it is revoked.
+    # An open WebSocket checks its key again (closing once it is revoked) and counts each operation against the rate.
     graphql_transport_ws_handler_class = websockets.TransportWSHandler
     graphql_ws_handler_class = websockets.LegacyWSHandler
 
@@ -111,10 +111,13 @@ class GraphQLView(GraphQL[Context, None]):
         """The operation, stopped at its time-out: an upload's is longer, and starts once its body is in."""
         uploading = request_adapter.headers.get("content-type", "").startswith("multipart/form-data")
         limit = self.settings.upload_timeout if uploading else self.settings.request_timeout
+        timer = asyncio.timeout(limit)
         try:
-            async with asyncio.timeout(limit):
+            async with timer:
                 return await super().execute_single(request, request_adapter, sub_response, context, root_value, request_data)
         except TimeoutError:
+            if not timer.expired():
+                raise  # another time-out than ours: a bug, answered as one
             log.warning("an operation ran past its time-out of %g s and was stopped", limit)
             return ExecutionResult(data=None, errors=[GraphQLError(timed_out_message(limit or 0), extensions={"code": TIMEOUT})])
 
