@@ -132,6 +132,7 @@ async def test_a_key_keeps_its_name_and_first_characters_and_a_revoked_one_authe
 
     (listed,) = [k for k in await api_keys.company_keys(any_store, company["_id"]) if k.id == caller.key_id]
     assert (listed.name, listed.prefix, listed.role, listed.revoked_at) == ("Dashboard", key[:8], Role.READER, None)
+    assert listed.last_used_at is not None  # noted on the way in
     assert await api_keys.still_valid(any_store, caller)
 
     revoked = await api_keys.revoke_key(any_store, caller.key_id)

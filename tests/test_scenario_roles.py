@@ -14,7 +14,7 @@ from models.companies import Role
 from models.data_sources import Category, SourceType
 from resolvers import api_keys, data_sources, report_suites
 from tests.conftest import make_company
-from tests.helpers import DAY_ZERO, codes
+from tests.helpers import DAY_ZERO, EVERY_COLLECTION, codes
 from tests.queries import (
     CONFIGURE_SOURCE,
     CREATE_SOURCE,
@@ -148,11 +148,6 @@ MINIMUM_ROLE = {
     "validateDataSourceRows": Role.UPLOADER,
 }
 SENDING_DATA = {"collectHits", "uploadDataSourceFile", "uploadDataSourceRows", "validateDataSourceFile", "validateDataSourceRows"}
-ALL_COLLECTIONS = [
-    collections.COMPANIES, collections.API_KEYS, collections.REPORT_SUITES, collections.DATA_SOURCES, collections.VISITORS,
-    collections.HITS, collections.SNAPSHOTS, collections.JOBS, collections.JOB_CHUNKS, collections.JOB_NAMES,
-    collections.PROBLEMS, collections.ROWS,
-]  # fmt: skip
 
 
 def test_every_mutation_has_a_minimum_role():
@@ -170,7 +165,7 @@ def test_readers_mutate_nothing_and_uploaders_only_send_data():
 
 
 async def everything(store) -> dict[str, list]:
-    return {name: await store.find_many(name, {}) for name in ALL_COLLECTIONS}
+    return {name: await store.find_many(name, {}) for name in EVERY_COLLECTION}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -24,7 +24,7 @@ from graph.schema import schema
 from models import store as collections
 from resolvers import processing
 from tests.conftest import make_company
-from tests.helpers import DAY_ZERO
+from tests.helpers import DAY_ZERO, EVERY_COLLECTION
 from tests.schema_walk import (
     SHARED_RSID,
     SHARED_TRANSACTION,
@@ -40,12 +40,6 @@ from tests.schema_walk import (
     root_operations,
     upload_file,
 )
-
-COLLECTIONS = [
-    collections.COMPANIES, collections.API_KEYS, collections.REPORT_SUITES, collections.DATA_SOURCES, collections.VISITORS,
-    collections.HITS, collections.SNAPSHOTS, collections.JOBS, collections.JOB_CHUNKS, collections.JOB_NAMES,
-    collections.PROBLEMS, collections.ROWS,
-]  # fmt: skip
 
 
 def never_existing(data: CompanyData) -> CompanyData:
@@ -150,7 +144,7 @@ def codes(answer: dict) -> list:
 
 
 async def of_company(store, company_id: str) -> dict[str, list]:
-    found = {name: await store.find_many(name, {"companyId": company_id}) for name in COLLECTIONS}
+    found = {name: await store.find_many(name, {"companyId": company_id}) for name in EVERY_COLLECTION}
     found[collections.COMPANIES] = await store.find_many(collections.COMPANIES, {"_id": company_id})
     return found
 
@@ -184,7 +178,7 @@ async def test_no_query_returns_or_counts_anything_of_another_company(store, wor
     runner = Runner(store, globex.admin)
 
     with_acme = await runner.run_all(operations)
-    for name in COLLECTIONS:  # A is gone: B's answers must not change
+    for name in EVERY_COLLECTION:  # A is gone: B's answers must not change
         await store.delete_many(name, {"companyId": acme.id})
     await store.delete_many(collections.COMPANIES, {"_id": acme.id})
     without_acme = await runner.run_all(operations)
