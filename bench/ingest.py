@@ -215,7 +215,7 @@ def _snapshot_doc(transaction_id: str) -> dict:
     recorded = datetime(2026, 3, 1, tzinfo=UTC)
     # Far-off expiry: the embedded store's TTL monitor goes by the real clock.
     return {
-        "_id": snapshot_key(RSID, transaction_id), "rsid": RSID, "companyId": COMPANY, "transactionId": transaction_id,
+        "_id": snapshot_key(COMPANY, RSID, transaction_id), "rsid": RSID, "companyId": COMPANY, "transactionId": transaction_id,
         "visitorId": "v-" + transaction_id, "hitId": "h", "values": {"evar3": "lead", "trackingCode": "spring"},
         "visitNumber": 1, "recordedAt": recorded, "expiresAt": datetime(2030, 1, 1, tzinfo=UTC), "linkedRowCount": 0, "version": 1,
     }  # fmt: skip

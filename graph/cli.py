@@ -1,4 +1,4 @@
-"""The `offline-graph` command: serve, export the schema, create companies and API keys."""
+"""The `offline-graph` command: serve, run workers, export the schema, create companies and manage API keys."""
 
 import argparse
 import asyncio
@@ -7,15 +7,21 @@ import os
 import signal
 import sys
 
+from strawberry import relay
+
 from graph import settings
 from graph.schema import schema
-from models.companies import Role
+from models.companies import ApiKey, Role
 from models.embedded import EmbeddedStoreUnsupported
 from models.problems import Rejected
 from models.store import Store, StoreUnavailable
 from resolvers import api_keys, demo, processing
 
 UNREACHABLE = "error: the MongoDB that MONGODB_URI names does not answer; start it or fix the URI."
+NEEDS_MONGODB = (
+    "error: this command needs MONGODB_URI: without it, it would work on an embedded store of its own "
+    "that is forgotten when it ends, so a key it printed could never be used. Set MONGODB_URI to the servers' MongoDB."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the GraphQL server (embedded store unless MONGODB_URI is set)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--demo", action="store_true", help="seed a demo company and print its API key")
+    serve.add_argument("--demo", action="store_true", help="seed a demo company and print a key of each role")
     serve.add_argument(
         "--cors-origin",
         action="append",
@@ -46,6 +52,26 @@ def _parser() -> argparse.ArgumentParser:
         "--no-introspection", action="store_true", help=f"refuse __schema and __type queries (or {settings.INTROSPECTION_VARIABLE}=0)"
     )
     serve.add_argument("--no-worker", action="store_true", help=f"process no uploads in this process (or {settings.WORKER_VARIABLE}=0)")
+    serve.add_argument(
+        "--rate-limit",
+        metavar="RATE",
+        help=f"requests each API key (or client address without one) may make, e.g. 20/s or 600/min, or off; default 20/s (or {settings.RATE_LIMIT_VARIABLE})",
+    )
+    serve.add_argument(
+        "--rate-burst",
+        metavar="N",
+        help=f"requests a key may make at once before the rate applies; default twice the rate a second (or {settings.RATE_BURST_VARIABLE})",
+    )
+    serve.add_argument(
+        "--request-timeout",
+        metavar="SECONDS",
+        help=f"stop an operation after this long, with code TIMEOUT, or off; default 30 (or {settings.REQUEST_TIMEOUT_VARIABLE})",
+    )
+    serve.add_argument(
+        "--upload-timeout",
+        metavar="SECONDS",
+        help=f"the same for a multipart upload, counted once its body is in; default 300 (or {settings.UPLOAD_TIMEOUT_VARIABLE})",
+    )
     serve.set_defaults(run=_serve)
 
     worker = commands.add_parser("worker", help="process uploaded jobs from the MongoDB that MONGODB_URI names, beside the servers")
@@ -55,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", help="write to this file instead of standard output")
     export.set_defaults(run=_export_schema)
 
+    # The company and key commands work on the MongoDB that MONGODB_URI names, as its servers do.
     company = commands.add_parser("create-company", help="create a company and print its first ADMIN key")
     company.add_argument("name")
     company.set_defaults(run=_create_company)
@@ -62,7 +89,20 @@ def _parser() -> argparse.ArgumentParser:
     key = commands.add_parser("create-api-key", help="create an API key and print it (once)")
     key.add_argument("--company", required=True, help="the company id")
     key.add_argument("--role", required=True, choices=[r.value for r in Role])
+    key.add_argument("--name", default=api_keys.COMMAND_LINE_KEY_NAME, help="what the key is for, e.g. 'Nightly CRM upload'")
     key.set_defaults(run=_create_api_key)
+
+    listing = commands.add_parser("list-api-keys", help="list a company's API keys (never their secrets)")
+    listing.add_argument("--company", required=True, help="the company id")
+    listing.set_defaults(run=_list_api_keys)
+
+    revoke = commands.add_parser("revoke-api-key", help="revoke an API key: it fails from the next request on")
+    revoke.add_argument("id", help="the key id, as list-api-keys prints it (or its GraphQL id)")
+    revoke.set_defaults(run=_revoke_api_key)
+
+    rotate = commands.add_parser("rotate-api-key", help="replace an API key by a new one of its role and name, and revoke it")
+    rotate.add_argument("id", help="the key id, as list-api-keys prints it (or its GraphQL id)")
+    rotate.set_defaults(run=_rotate_api_key)
     return parser
 
 
@@ -76,7 +116,10 @@ def _serve(args) -> int:
     from graph.app import create_app
 
     try:
-        chosen = settings.read(os.environ, args.cors_origin, args.no_playground, args.no_introspection, args.no_worker)
+        chosen = settings.read(
+            os.environ, args.cors_origin, args.no_playground, args.no_introspection, args.no_worker,
+            rate_limit=args.rate_limit, rate_burst=args.rate_burst, request_timeout=args.request_timeout, upload_timeout=args.upload_timeout,
+        )  # fmt: skip
     except settings.SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -88,9 +131,12 @@ def _serve(args) -> int:
     store = Store.connect(uri)
 
     async def seed_demo() -> None:
-        company_id, key = await demo.seed(store)
-        print(f"Demo company {company_id}, report suite '{demo.DEMO_RSID}'.", flush=True)
-        print(f'Paste into GraphiQL\'s headers: {{"Authorization": "Bearer {key}"}}', flush=True)
+        company_id, keys = await demo.seed(store)
+        print(
+            f"Demo company {company_id}, report suite '{demo.DEMO_RSID}'. A key of each role, to paste into GraphiQL's headers:", flush=True
+        )
+        for role, key in keys.items():
+            print(f'  {role.value:<8} {{"Authorization": "Bearer {key}"}}', flush=True)
 
     app = create_app(store, chosen, on_startup=seed_demo if args.demo else None)
     uvicorn.run(app, host=args.host, port=args.port)
@@ -145,9 +191,52 @@ def _create_company(args) -> int:
 
 def _create_api_key(args) -> int:
     async def create(store: Store) -> None:
-        print(await api_keys.create_api_key(store, args.company, Role(args.role)))
+        print(await api_keys.create_api_key(store, args.company, Role(args.role), args.name))
 
     return _with_store(create)
+
+
+def _list_api_keys(args) -> int:
+    async def show(store: Store) -> None:
+        print(f"{'id':<26} {'prefix':<10} {'role':<9} {'created':<17} {'last used':<17} {'revoked':<17} name")
+        for key in await api_keys.company_keys(store, args.company):
+            print(_key_line(key))
+
+    return _with_store(show)
+
+
+def _revoke_api_key(args) -> int:
+    async def revoke(store: Store) -> None:
+        key = await api_keys.revoke_key(store, _key_id(args.id))
+        print(f"revoked: {_key_line(key)}")
+
+    return _with_store(revoke)
+
+
+def _rotate_api_key(args) -> int:
+    async def rotate(store: Store) -> None:
+        new, secret, old = await api_keys.rotate_key(store, _key_id(args.id))
+        print(f"revoked: {_key_line(old)}")
+        print(f"new:     {_key_line(new)}")
+        print(f"{new.role.value} key (shown once): {secret}")
+
+    return _with_store(rotate)
+
+
+def _key_id(given: str) -> str:
+    """A key id, or the GraphQL id of a key (ApiKey.id), as the key id."""
+    try:
+        decoded = relay.GlobalID.from_id(given)
+    except ValueError:
+        return given
+    return decoded.node_id if decoded.type_name == "ApiKey" else given
+
+
+def _key_line(key: ApiKey) -> str:
+    def when(at) -> str:
+        return at.strftime("%Y-%m-%d %H:%M") if at else "-"
+
+    return f"{key.id:<26} {key.prefix:<10} {key.role.value:<9} {when(key.created_at):<17} {when(key.last_used_at):<17} {when(key.revoked_at):<17} {key.name}"
 
 
 async def _print_company(store: Store, name: str) -> None:
@@ -157,9 +246,11 @@ async def _print_company(store: Store, name: str) -> None:
 
 
 def _with_store(work) -> int:
+    """Run `work` on the MongoDB that MONGODB_URI names; refused on the embedded store."""
+    if not os.environ.get("MONGODB_URI"):
+        print(NEEDS_MONGODB, file=sys.stderr)
+        return 2
     store = _store()
-    if store.embedded:
-        print("warning: MONGODB_URI is not set; the embedded store forgets this when the command ends.", file=sys.stderr)
 
     async def run() -> None:
         await store.create_indexes()

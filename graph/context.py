@@ -12,7 +12,7 @@ from models.jobs import Job
 from models.profiles import VisitorState
 from models.report_suites import ReportSuite
 from models.store import Store
-from resolvers import data_sources, jobs, report_suites, visitors
+from resolvers import api_keys, data_sources, jobs, report_suites, visitors
 from resolvers.visitors import HitPage
 
 
@@ -26,14 +26,18 @@ class Context:
     hits: DataLoader[HitPage, tuple[list[StoredHit], bool]]
     jobs: DataLoader[str, Job | None]
     introspection: bool = True  # whether this server answers __schema and __type (settings)
+    refusal: api_keys.Refusal = api_keys.NO_AUTHORIZATION  # why there is no caller, when there is none
 
     @classmethod
-    def build(cls, store: Store, caller: Caller | None, introspection: bool = True) -> "Context":
+    def build(
+        cls, store: Store, caller: Caller | None, introspection: bool = True, refusal: api_keys.Refusal = api_keys.NO_AUTHORIZATION
+    ) -> "Context":
         """Fresh loaders per request, so nothing cached crosses callers."""
         return cls(
             store=store,
             caller=caller,
             introspection=introspection,
+            refusal=refusal,
             report_suites=DataLoader(lambda rsids: report_suites.get_many(store, caller, rsids)),
             data_sources=DataLoader(lambda ids: data_sources.get_many(store, caller, ids)),
             visitors=DataLoader(lambda keys: visitors.get_visitors(store, caller, keys)),

@@ -156,7 +156,7 @@ class ReportSuiteQueries:
 
 @strawberry.input
 class CreateReportSuiteInput:
-    rsid: str = strawberry.field(description="Unique; lowercase letters, digits, '.' and '-'; at most 40 characters.")
+    rsid: str = strawberry.field(description="Unique within your company; lowercase letters, digits, '.' and '-'; at most 40 characters.")
     name: str
     time_zone: str | None = strawberry.field(default=None, description="IANA name; default UTC.")
     currency: str | None = strawberry.field(default=None, description="ISO 4217; default USD.")

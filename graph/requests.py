@@ -133,8 +133,10 @@ def refusal(error: HTTPException) -> Response:
     return errors_response(error.status_code, error.reason, code, getattr(error, "field", None))
 
 
-def errors_response(status: int, message: str, code: str, field: str | None = None) -> Response:
-    extensions = {"code": code} if field is None else {"code": code, "field": field}
+def errors_response(status: int, message: str, code: str, field: str | None = None, correlation_id: str | None = None) -> Response:
+    extensions: dict[str, str] = {"code": code} if field is None else {"code": code, "field": field}
+    if correlation_id is not None:
+        extensions["correlationId"] = correlation_id
     # ASCII JSON, as Strawberry writes: a lone surrogate quoted from the request stays an escape.
     body = json.dumps({"errors": [{"message": message, "extensions": extensions}]})
     return Response(body, status_code=status, media_type="application/json")

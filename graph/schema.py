@@ -8,9 +8,11 @@ from strawberry import relay
 from strawberry.extensions import MaxTokensLimiter
 from strawberry.relay.types import GlobalIDValueError
 
+from graph.api_keys import ApiKeyMutations, ApiKeyQueries
 from graph.collection import CollectionMutations
 from graph.context import Info
 from graph.data_sources import DataSourceMutations
+from graph.error_log import correlate
 from graph.errors import should_mask_error
 from graph.extensions.error_codes import CodeRequestErrors
 from graph.extensions.introspection import IntrospectionSwitch
@@ -30,7 +32,7 @@ MAX_TOKENS = 5000  # counted by graphql-core's lexer as it parses: linear, and b
 
 
 @strawberry.type
-class Query(ViewerQueries, ReportSuiteQueries):
+class Query(ViewerQueries, ReportSuiteQueries, ApiKeyQueries):
     @strawberry.field(description="Any object by its global id, if it is the caller's; null for any other id.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         try:
@@ -40,7 +42,7 @@ class Query(ViewerQueries, ReportSuiteQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations, ApiKeyMutations):
     pass
 
 
@@ -49,7 +51,8 @@ log = logging.getLogger("offline_graph")
 
 class OfflineGraphSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
-        """One line per unexpected error: no stack trace or message (it may hold data) in the log."""
+        """Each unexpected error logged once, with a correlation id and its scrubbed traceback
+        (graph/error_log.py); a store that stopped answering in one line."""
         for error in errors:
             if not should_mask_error(error):
                 continue
@@ -57,7 +60,7 @@ class OfflineGraphSchema(strawberry.Schema):
             if isinstance(error.original_error, StoreUnavailable):  # its text names the driver's error only
                 log.error("the store does not answer (%s) in %s", error.original_error, path)
             else:
-                log.error("unexpected %s in %s", type(error.original_error).__name__, path)
+                correlate(error)
 
 
 schema = OfflineGraphSchema(

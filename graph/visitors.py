@@ -89,7 +89,7 @@ class Transaction(relay.Node):
 
     @strawberry.field
     async def visitor(self, info: Info) -> "Visitor | None":
-        state = await info.context.visitors.load(keys.visitor_key(self.model.rsid, self.model.visitor_id))
+        state = await info.context.visitors.load(keys.visitor_key(self.model.company_id, self.model.rsid, self.model.visitor_id))
         return Visitor.from_model(state) if state else None
 
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 
 from models.fields import DATE, TRANSACTION_ID, VISITOR_ID, Field, Kind, allowed_headers, by_header
 from models.problems import Problem, invalid
-from models.text import check_name
+from models.text import check_name, with_article
 
 MAX_COLUMNS = 300
 WEB_BEACON_PREFIX = "web-beacon:"
@@ -215,9 +215,9 @@ def _check_shape(entry: TypeEntry, check: ColumnCheck, headers: set[str]) -> lis
         problems.append(invalid("metrics", "a data source needs at least one metric column."))
     for id_header in (TRANSACTION_ID, VISITOR_ID):
         if id_header is entry.id_header and id_header.header not in headers:
-            problems.append(invalid("dimensions", f"a {entry.label} needs the '{id_header.header}' column."))
+            problems.append(invalid("dimensions", f"{with_article(entry.label)} needs the '{id_header.header}' column."))
         if id_header is not entry.id_header and id_header.header in headers:
-            problems.append(invalid("dimensions", f"'{id_header.header}' does not belong in a {entry.label}."))
+            problems.append(invalid("dimensions", f"'{id_header.header}' does not belong in {with_article(entry.label)}."))
     return problems
 
 

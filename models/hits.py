@@ -191,10 +191,10 @@ class StoredHit:
     digest: str
 
     @classmethod
-    def of(cls, applied: AppliedHit, rsid: str, local_day: str) -> "StoredHit":
+    def of(cls, applied: AppliedHit, company_id: str, rsid: str, local_day: str) -> "StoredHit":
         hit = applied.hit
         return cls(
-            id=hit_key(rsid, hit.visitor_id, applied.seq),
+            id=hit_key(company_id, rsid, hit.visitor_id, applied.seq),
             rsid=rsid,
             visitor_id=hit.visitor_id,
             seq=applied.seq,

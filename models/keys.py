@@ -1,10 +1,17 @@
 """Identifiers: random ids that sort in creation order, and the natural keys of documents.
 
 A natural key is an `_id` built from what identifies the document, so the unique `_id`
-index is the uniqueness rule: one visitor per report suite and visitor id, one hit per
-visitor and sequence number, one snapshot per report suite and transaction id, one stored
-chunk, offline row or problem per job and number. They are built and taken apart here only. '|' cannot appear in an rsid, so the parts split back
-unambiguously even where a visitor or transaction id holds one.
+index is the uniqueness rule: one report suite per company and rsid, one visitor per
+report suite and visitor id, one hit per visitor and sequence number, one snapshot per
+report suite and transaction id, one stored chunk, offline row or problem per job and
+number. They are built and taken apart here only.
+
+rsids are unique per company, not across companies (creating one tells nothing of other
+companies'), so every key under a report suite starts with its company: two companies'
+`shop|v-1` never meet in the one `_id` index. Jobs, data sources and the pieces of jobs
+have random ids and need no company. '|' cannot appear in a company id (see `new_id`) or
+an rsid, so the parts split back unambiguously even where a visitor or transaction id
+holds one.
 """
 
 import secrets
@@ -17,22 +24,26 @@ def new_id() -> str:
     return f"{time.time_ns():x}{secrets.token_hex(4)}"
 
 
-def visitor_key(rsid: str, visitor_id: str) -> str:
-    return f"{rsid}{SEPARATOR}{visitor_id}"
+def report_suite_key(company_id: str, rsid: str) -> str:
+    return f"{company_id}{SEPARATOR}{rsid}"
+
+
+def visitor_key(company_id: str, rsid: str, visitor_id: str) -> str:
+    return f"{report_suite_key(company_id, rsid)}{SEPARATOR}{visitor_id}"
 
 
 def visitor_of(key: str) -> tuple[str, str]:
-    """(rsid, visitor id) of a visitor key."""
-    rsid, visitor_id = key.split(SEPARATOR, 1)
+    """(rsid, visitor id) of a visitor key; the company is the caller's."""
+    _company_id, rsid, visitor_id = key.split(SEPARATOR, 2)
     return rsid, visitor_id
 
 
-def hit_key(rsid: str, visitor_id: str, seq: int) -> str:
-    return f"{rsid}{SEPARATOR}{visitor_id}{SEPARATOR}{seq}"
+def hit_key(company_id: str, rsid: str, visitor_id: str, seq: int) -> str:
+    return f"{visitor_key(company_id, rsid, visitor_id)}{SEPARATOR}{seq}"
 
 
-def snapshot_key(rsid: str, transaction_id: str) -> str:
-    return f"{rsid}{SEPARATOR}{transaction_id}"
+def snapshot_key(company_id: str, rsid: str, transaction_id: str) -> str:
+    return f"{report_suite_key(company_id, rsid)}{SEPARATOR}{transaction_id}"
 
 
 def job_key(job_id: str, n: int) -> str:

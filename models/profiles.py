@@ -56,12 +56,12 @@ class VisitorState:
 
     @property
     def id(self) -> str:
-        return visitor_key(self.rsid, self.visitor_id)
+        return visitor_key(self.company_id, self.rsid, self.visitor_id)
 
     @property
     def carried_ids(self) -> list[str]:
         """The `_id`s of the hit documents the stored state carries."""
-        return [hit_key(self.rsid, self.visitor_id, seq) for seq in range(self.seq - self.carried + 1, self.seq + 1)]
+        return [hit_key(self.company_id, self.rsid, self.visitor_id, seq) for seq in range(self.seq - self.carried + 1, self.seq + 1)]
 
     def seq_of(self, digest: str) -> int | None:
         """The seq of a recent hit with this digest: the hit was applied already."""

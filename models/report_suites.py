@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from models.currencies import CURRENCIES
 from models.fields import EVARS
+from models.keys import report_suite_key
 from models.problems import Problem, invalid
 from models.text import check_name
 
@@ -83,7 +84,8 @@ class ReportSuite:
 
     def to_doc(self) -> dict[str, Any]:
         return {
-            "_id": self.rsid,
+            "_id": report_suite_key(self.company_id, self.rsid),
+            "rsid": self.rsid,
             "companyId": self.company_id,
             "name": self.name,
             "createdAt": self.created_at,
@@ -106,7 +108,7 @@ class ReportSuite:
     def from_doc(cls, doc: dict[str, Any]) -> "ReportSuite":
         recording = doc["recording"]
         return cls(
-            rsid=doc["_id"],
+            rsid=doc["rsid"],
             company_id=doc["companyId"],
             name=doc["name"],
             created_at=doc["createdAt"],

@@ -95,7 +95,7 @@ def take_snapshot(suite: ReportSuite, applied: AppliedHit, transaction_id: str, 
     """The state at `applied` under `transaction_id`: every snapshot dimension in force, no metrics."""
     at = applied.hit.at
     return Snapshot(
-        id=snapshot_key(suite.rsid, transaction_id),
+        id=snapshot_key(suite.company_id, suite.rsid, transaction_id),
         rsid=suite.rsid,
         company_id=suite.company_id,
         transaction_id=transaction_id,

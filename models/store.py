@@ -36,13 +36,13 @@ PROBLEMS = "problems"  # what processing found wrong, by job and line
 ROWS = "rows"  # offline rows as stored
 
 # Declared next to the collections, created at start-up. Uniqueness lives in the `_id`s,
-# which are built from the natural keys (visitors 'rsid|visitorId', hits
-# 'rsid|visitorId|seq', snapshots 'rsid|transactionId'): the `_id` index is the unique
+# which are built from the natural keys in models/keys.py (report suites 'companyId|rsid',
+# visitors 'companyId|rsid|visitorId', hits '...|seq', snapshots 'companyId|rsid|transactionId'): the `_id` index is the unique
 # index on those keys. A second unique index would make the embedded store scan the whole
 # collection on every insert, and nx-27017 cannot build compound keys naming `_id`.
 INDEXES: dict[str, list[IndexModel]] = {
-    API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True)],
-    REPORT_SUITES: [IndexModel([("companyId", ASCENDING)])],
+    API_KEYS: [IndexModel([("hash", ASCENDING)], unique=True), IndexModel([("companyId", ASCENDING)])],
+    REPORT_SUITES: [IndexModel([("companyId", ASCENDING), ("rsid", ASCENDING)])],
     DATA_SOURCES: [IndexModel([("rsid", ASCENDING)])],
     VISITORS: [IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING)])],
     HITS: [

@@ -15,6 +15,12 @@ def check_text(where: str, name: str, value: str, max_bytes: int) -> list[Proble
     return []
 
 
+def with_article(noun: str) -> str:
+    """'an ADMIN', 'an Email Campaign Data Source', 'a READER': every noun messages name starts
+    as it is spelt, so its first letter says which article it takes."""
+    return f"{'an' if noun[:1].upper() in 'AEIOU' else 'a'} {noun}"
+
+
 NAME_LENGTH = 100
 BREAKING = {"Cc", "Zl", "Zp"}  # control characters (tab, CR, LF, ...) and line or paragraph separators
 

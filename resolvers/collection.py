@@ -124,7 +124,7 @@ async def _write_visitors(
             await turns.take()
             if not run.applied:
                 continue
-            run.stored = [(a, StoredHit.of(a, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
+            run.stored = [(a, StoredHit.of(a, suite.company_id, suite.rsid, suite.local_day(a.hit.at))) for a in run.applied]
             carried = tuple(s.to_doc(suite.company_id) for _, s in run.stored)
             run.state = replace(run.state, unwritten=carried, version=states[v].version + 1)
         new_states = [run.state.to_doc() for run in runs.values() if run.applied]
@@ -175,7 +175,7 @@ async def _resent(scope: CompanyStore, suite: ReportSuite, runs: list["_Run"]) -
     wanted: dict[str, list[CheckedHit]] = defaultdict(list)  # one stored hit may be sent twice in a call
     for run in runs:
         for hit, seq in run.resent:
-            wanted[hit_key(suite.rsid, hit.visitor_id, seq)].append(hit)
+            wanted[hit_key(suite.company_id, suite.rsid, hit.visitor_id, seq)].append(hit)
     if not wanted:
         return []
     docs = await scope.find_many(store.HITS, {"_id": {"$in": list(wanted)}})

@@ -19,7 +19,7 @@ from models.data_sources import (
 from models.keys import new_id
 from models.problems import Problem, Rejected, invalid, not_found
 from models.store import CompanyStore, Store
-from models.text import check_name
+from models.text import check_name, with_article
 from resolvers import report_suites
 from resolvers.api_keys import tenant
 
@@ -148,4 +148,4 @@ def _check_type(category: Category, type: SourceType) -> list[Problem]:
         return []
     fitting = [t.value for t in OFFLINE_TYPES if CATALOGUE[t].category is category]
     allowed = ", ".join(fitting) or "none: it is built in"
-    return [invalid("type", f"'{type.value}' is not a {category.value} type; {category.value} types: {allowed}.")]
+    return [invalid("type", f"'{type.value}' is not {with_article(category.value)} type; {category.value} types: {allowed}.")]

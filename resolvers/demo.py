@@ -16,9 +16,12 @@ DEMO_ZONE = "America/New_York"
 _ID_COLUMN = {Integration.TRANSACTION_ID: ("transactionID", "Transaction"), Integration.VISITOR_ID: ("visitorID", "Customer")}
 
 
-async def seed(db: Store) -> tuple[str, str]:
-    """Seed the demo; returns (the company id, an ADMIN key to paste into GraphiQL)."""
-    company, key = await api_keys.create_company(db, "Demo company")
+async def seed(db: Store) -> tuple[str, dict[Role, str]]:
+    """Seed the demo; returns the company id and a key of each role, to try them in GraphiQL."""
+    company, admin_key = await api_keys.create_company(db, "Demo company")
+    keys = {Role.ADMIN: admin_key}
+    for role in (Role.UPLOADER, Role.READER):
+        keys[role] = await api_keys.create_api_key(db, company["_id"], role, f"Demo {role.value} key")
     caller = Caller(company_id=company["_id"], role=Role.ADMIN, key_id="demo")
     await report_suites.create(db, caller, DEMO_RSID, "Demo site", time_zone=DEMO_ZONE)
     await report_suites.set_recording(db, caller, DEMO_RSID, True)
@@ -31,7 +34,7 @@ async def seed(db: Store) -> tuple[str, str]:
     worker = processing.Worker(db)
     while await worker.run_once():
         pass
-    return company["_id"], key
+    return company["_id"], keys
 
 
 async def _create_source(db: Store, caller: Caller, source_type: SourceType) -> DataSource:

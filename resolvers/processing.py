@@ -28,7 +28,7 @@ from models import clock, store
 from models.data_sources import DataSource, Integration
 from models.fields import VISITOR_ID
 from models.jobs import Counts, Job, JobSource, JobStatus, Lease, next_to_process
-from models.keys import problem_key
+from models.keys import problem_key, report_suite_key
 from models.offline_rows import Link, OfflineRow, Target, link
 from models.report_suites import ReportSuite
 from models.store import CompanyStore, Doc, Store
@@ -127,7 +127,7 @@ async def process(db: Store, job: Job, batch_rows: int = BATCH_ROWS, stop: async
     `stop` is set: then its lease is given up at the last checkpoint for any worker to resume."""
     scope = db.company(job.company_id)
     source = DataSource.from_doc(await _required(scope, store.DATA_SOURCES, job.data_source_id))
-    suite = ReportSuite.from_doc(await _required(scope, store.REPORT_SUITES, job.rsid))
+    suite = ReportSuite.from_doc(await _required(scope, store.REPORT_SUITES, report_suite_key(job.company_id, job.rsid)))
     if source.stop_on_errors and job.row_errors:
         return await _fail_and_lock(scope, job, source, suite)
     rows_target = target(job.company_id, job.id, source, job.columns)

@@ -17,7 +17,7 @@ async def load_states(scope: CompanyStore, suite: ReportSuite, visitor_ids: list
     """Each visitor's stored state, or a new one for a visitor not seen yet. The hit
     documents a state carries are left out (`carried` counts them): `carried_hits` reads
     them in the rare case that they are not all stored."""
-    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(suite.rsid, visitor_ids)}}, projection=WITHOUT_HITS)
+    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(scope, suite.rsid, visitor_ids)}}, projection=WITHOUT_HITS)
     known = {doc["visitorId"]: VisitorState.from_doc(doc) for doc in docs}
     # Written before states counted what they carry: read those whole.
     uncounted = [doc["visitorId"] for doc in docs if "unwrittenCount" not in doc]
@@ -28,7 +28,7 @@ async def load_states(scope: CompanyStore, suite: ReportSuite, visitor_ids: list
 
 async def carried_hits(scope: CompanyStore, rsid: str, visitor_ids: list[str]) -> list[Doc]:
     """The hit documents these visitors' stored states carry."""
-    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(rsid, visitor_ids)}}, projection={"unwritten": 1})
+    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(scope, rsid, visitor_ids)}}, projection={"unwritten": 1})
     return [hit for doc in docs for hit in carried_docs(doc)]
 
 
@@ -48,12 +48,12 @@ async def states_as_of(
 async def _stored_states(
     scope: CompanyStore, rsid: str, visitor_ids: list[str], projection: Doc | None = WITHOUT_HITS
 ) -> dict[str, VisitorState]:
-    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(rsid, visitor_ids)}}, projection=projection)
+    docs = await scope.find_many(store.VISITORS, {"_id": {"$in": _keys(scope, rsid, visitor_ids)}}, projection=projection)
     return {doc["visitorId"]: VisitorState.from_doc(doc) for doc in docs}
 
 
-def _keys(rsid: str, visitor_ids: list[str]) -> list[str]:
-    return [visitor_key(rsid, v) for v in visitor_ids]
+def _keys(scope: CompanyStore, rsid: str, visitor_ids: list[str]) -> list[str]:
+    return [visitor_key(scope.company_id, rsid, v) for v in visitor_ids]
 
 
 async def _last_hit(scope: CompanyStore, rsid: str, visitor_id: str, at: datetime) -> StoredHit | None:

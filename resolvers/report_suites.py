@@ -6,6 +6,7 @@ from typing import Any
 
 from models import clock, store
 from models.companies import Caller, Role
+from models.keys import report_suite_key
 from models.problems import Problem, Rejected, not_found
 from models.report_suites import EvarSetting, Recording, ReportSuite, check_evar, check_rsid, check_settings
 from models.store import DuplicateKey, Store
@@ -15,7 +16,8 @@ UPDATE_ATTEMPTS = 3
 
 
 async def get(db: Store, caller: Caller | None, rsid: str) -> ReportSuite:
-    doc = await tenant(db, caller, Role.READER).find_one(store.REPORT_SUITES, {"_id": rsid})
+    scope = tenant(db, caller, Role.READER)
+    doc = await scope.find_one(store.REPORT_SUITES, {"_id": report_suite_key(scope.company_id, rsid)})
     if doc is None:
         raise not_found("rsid", f"Report suite '{rsid}'")
     return ReportSuite.from_doc(doc)
@@ -23,13 +25,14 @@ async def get(db: Store, caller: Caller | None, rsid: str) -> ReportSuite:
 
 async def get_many(db: Store, caller: Caller | None, rsids: list[str]) -> list[ReportSuite | None]:
     """The caller's report suites among `rsids`, in order; None where it has none."""
-    docs = await tenant(db, caller, Role.READER).find_many(store.REPORT_SUITES, {"_id": {"$in": list(rsids)}})
-    by_rsid = {doc["_id"]: ReportSuite.from_doc(doc) for doc in docs}
+    scope = tenant(db, caller, Role.READER)
+    docs = await scope.find_many(store.REPORT_SUITES, {"_id": {"$in": [report_suite_key(scope.company_id, r) for r in rsids]}})
+    by_rsid = {doc["rsid"]: ReportSuite.from_doc(doc) for doc in docs}
     return [by_rsid.get(rsid) for rsid in rsids]
 
 
 async def page(db: Store, caller: Caller | None, after: str | None, first: int) -> tuple[list[ReportSuite], bool]:
-    docs, more = await tenant(db, caller, Role.READER).find_page(store.REPORT_SUITES, {}, "_id", False, after, first)
+    docs, more = await tenant(db, caller, Role.READER).find_page(store.REPORT_SUITES, {}, "rsid", False, after, first)
     return [ReportSuite.from_doc(doc) for doc in docs], more
 
 
@@ -43,7 +46,8 @@ async def create(db: Store, caller: Caller | None, rsid: str, name: str, **setti
     try:
         await scope.insert(store.REPORT_SUITES, suite.to_doc())
     except DuplicateKey:
-        raise Rejected(Problem("rsid", "TAKEN", f"rsid '{rsid}' is taken; choose another.")) from None
+        # rsids are unique per company: TAKEN says only that the caller's company holds it.
+        raise Rejected(Problem("rsid", "TAKEN", f"Your company has a report suite '{rsid}' already; choose another rsid.")) from None
     return suite
 
 

@@ -50,7 +50,7 @@ async def _insert(scope: CompanyStore, snapshots: list[Snapshot], now: datetime)
 async def linkable(scope: CompanyStore, rsid: str, transaction_ids: list[str], now: datetime) -> dict[str, Snapshot]:
     """The snapshots offline rows with these ids link to, by transaction id: recorded and
     within their window. An id missing from the answer makes a summary row."""
-    keys = [snapshot_key(rsid, t) for t in dict.fromkeys(transaction_ids)]
+    keys = [snapshot_key(scope.company_id, rsid, t) for t in dict.fromkeys(transaction_ids)]
     docs = await scope.find_many(store.SNAPSHOTS, {"_id": {"$in": keys}})
     found = (Snapshot.from_doc(doc) for doc in docs)
     return {s.transaction_id: s for s in found if s.linkable(now)}
@@ -66,4 +66,4 @@ async def count_linked_rows(scope: CompanyStore, rsid: str, transaction_ids: lis
     counts = await scope.count_by(
         store.ROWS, {"rsid": rsid, "transactionId": {"$in": wanted}, "link": Link.TRANSACTION.value}, "transactionId"
     )
-    await scope.set_fields(store.SNAPSHOTS, {snapshot_key(rsid, t): {"linkedRowCount": counts.get(t, 0)} for t in wanted})
+    await scope.set_fields(store.SNAPSHOTS, {snapshot_key(scope.company_id, rsid, t): {"linkedRowCount": counts.get(t, 0)} for t in wanted})

@@ -22,7 +22,8 @@ def _reader(db: Store, caller: Caller | None) -> CompanyStore:
 
 
 async def get_visitor(db: Store, caller: Caller | None, rsid: str, visitor_id: str) -> VisitorState | None:
-    doc = await _reader(db, caller).find_one(store.VISITORS, {"_id": visitor_key(rsid, visitor_id)}, WITHOUT_HITS)
+    scope = _reader(db, caller)
+    doc = await scope.find_one(store.VISITORS, {"_id": visitor_key(scope.company_id, rsid, visitor_id)}, WITHOUT_HITS)
     return VisitorState.from_doc(doc) if doc else None
 
 
@@ -36,7 +37,7 @@ async def _by_ids(
 
 
 async def get_visitors(db: Store, caller: Caller | None, keys: list[str]) -> list[VisitorState | None]:
-    """Visitors by their keys ('rsid|visitorId')."""
+    """Visitors by their keys ('companyId|rsid|visitorId')."""
     return await _by_ids(db, caller, store.VISITORS, keys, VisitorState.from_doc, WITHOUT_HITS)
 
 
@@ -90,7 +91,8 @@ async def get_hits(db: Store, caller: Caller | None, ids: list[str]) -> list[Sto
 
 
 async def get_transaction(db: Store, caller: Caller | None, rsid: str, transaction_id: str) -> Snapshot | None:
-    doc = await _reader(db, caller).find_one(store.SNAPSHOTS, {"_id": snapshot_key(rsid, transaction_id)})
+    scope = _reader(db, caller)
+    doc = await scope.find_one(store.SNAPSHOTS, {"_id": snapshot_key(scope.company_id, rsid, transaction_id)})
     return Snapshot.from_doc(doc) if doc else None
 
 

@@ -14,12 +14,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from models import clock
 from models.companies import Caller, Role
 from models.store import Store
 from resolvers import api_keys, report_suites
 from tests.helpers import RSID, executor, moment
+
+# The fuzzed tests (*_fuzzed.py): in CI the same examples every run, none remembered
+# between runs, all of them within ~30 s on two cores; HYPOTHESIS_PROFILE=explore looks
+# further and remembers what failed. A deadline far above any example's time stands for
+# "never hangs" without making a busy machine fail a test.
+settings.register_profile(
+    "ci", max_examples=100, derandomize=True, database=None, deadline=5000, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("explore", max_examples=2000, deadline=5000, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture

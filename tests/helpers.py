@@ -5,6 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from graph.context import Context
 from graph.schema import schema
+from models import store as collections
 from models.companies import Caller
 from models.store import Store
 from tests.queries import COLLECT
@@ -14,6 +15,11 @@ from tests.queries import COLLECT
 # `today` fixture sets models.clock to day 9 at 12:00.
 DAY_ZERO = datetime.combine(datetime.now(UTC).date() - timedelta(days=10), time(), UTC)
 RSID = "furniture"  # the report suite of the `suite` fixture
+EVERY_COLLECTION = [
+    collections.COMPANIES, collections.API_KEYS, collections.REPORT_SUITES, collections.DATA_SOURCES, collections.VISITORS,
+    collections.HITS, collections.SNAPSHOTS, collections.JOBS, collections.JOB_CHUNKS, collections.JOB_NAMES,
+    collections.PROBLEMS, collections.ROWS,
+]  # fmt: skip
 
 
 def moment(day: int, hhmm: str) -> datetime:

@@ -1,4 +1,4 @@
-"""graph/app.py, over HTTP: the Authorization header, GraphiQL, /healthz, and masked errors."""
+"""graph/app.py, over HTTP: the Authorization header and what an authentication error says, GraphiQL, /healthz, and masked errors."""
 
 import time
 
@@ -54,6 +54,40 @@ async def test_a_missing_or_wrong_key_is_unauthenticated(client, company, author
 
     assert codes(response) == ["UNAUTHENTICATED"]
     assert response.json()["data"] is None
+
+
+@pytest.mark.parametrize(
+    ("authorization", "reason", "says"),
+    [
+        (None, "NO_AUTHORIZATION", "send it as 'Authorization: Bearer <key>'"),
+        ("  ", "NO_AUTHORIZATION", "send it as 'Authorization: Bearer <key>'"),
+        ("Basic {key}", "NOT_BEARER", "Bearer scheme"),
+        ("{key}", "NOT_BEARER", "Bearer scheme"),
+        ("Bearer ", "NOT_BEARER", "Bearer scheme"),
+        ("Bearer odg_wrong", "INVALID_KEY", "unknown or was revoked"),
+        ("Bearer not-even-prefixed", "INVALID_KEY", "unknown or was revoked"),
+    ],
+)
+async def test_an_authentication_error_says_what_was_wrong(client, company, authorization, reason, says):
+    header = None if authorization is None else authorization.format(key=company.admin_key)
+
+    response = await post(client, VIEWER, header)
+
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "UNAUTHENTICATED", "field": None, "reason": reason}
+    assert says in error["message"]
+
+
+async def test_a_revoked_key_and_an_unknown_one_get_the_same_answer(store, client, company):
+    key = await api_keys.create_api_key(store, company.id, Role.READER, "Dashboard")
+    await api_keys.revoke_key(store, (await api_keys.authenticate(store, f"Bearer {key}")).key_id)
+
+    revoked = await post(client, VIEWER, f"Bearer {key}")
+    unknown = await post(client, VIEWER, f"Bearer {key[:-4]}abcd")
+
+    assert revoked.status_code == unknown.status_code == 200
+    assert revoked.json() == unknown.json()
+    assert revoked.json()["errors"][0]["extensions"]["reason"] == "INVALID_KEY"
 
 
 @pytest.mark.parametrize("role", [Role.READER, Role.UPLOADER])

@@ -471,3 +471,17 @@ async def test_listing_more_data_sources_costs_no_more_store_round_trips(store, 
 
     assert len(await listed(execute, company.reader)) == 10
     assert await trips_to_list() == with_one
+
+
+async def test_messages_naming_a_type_or_category_take_the_article_it_needs(execute, company, suite):
+    wrong_category = await create(execute, company.admin, summary_source(category="AD_SERVER", type="EMAIL"))
+    misplaced_id = await create(
+        execute,
+        company.admin,
+        summary_source(category="EMAIL", type="EMAIL", dimensions=columns(("Evar 1", None), ("transactionID", None))),
+    )
+
+    assert wrong_category["userErrors"][0]["message"].startswith("'EMAIL' is not an AD_SERVER type;")
+    assert (
+        misplaced_id["userErrors"][0]["message"] == "'transactionID' does not belong in an Email Campaign Data Source (Summary Data Only)."
+    )

@@ -109,15 +109,19 @@ async def test_a_taken_rsid_is_refused_and_the_first_suite_is_kept(store, execut
     assert (doc["name"], doc["currency"]) == ("First", "USD")
 
 
-async def test_an_rsid_taken_by_another_company_reveals_nothing_of_it(store, execute, company, other_company):
+async def test_rsids_are_unique_per_company_so_another_companys_rsid_reveals_nothing(store, execute, company, other_company):
     await create(execute, other_company.admin, rsid="site", name="Globex secret site")
 
     payload = await create(execute, company.admin, rsid="site", name="Mine")
 
-    assert [e["code"] for e in payload["userErrors"]] == ["TAKEN"]
+    assert payload["userErrors"] == []
+    assert payload["reportSuite"]["name"] == "Mine"
     assert "Globex" not in str(payload)
-    (doc,) = await stored_suites(store)
-    assert doc["companyId"] == other_company.id
+    assert sorted((d["companyId"], d["name"]) for d in await stored_suites(store)) == sorted(
+        [(other_company.id, "Globex secret site"), (company.id, "Mine")]
+    )
+    for caller, name in ((company.reader, "Mine"), (other_company.reader, "Globex secret site")):
+        assert (await execute(GET, caller, rsid="site")).data["reportSuite"]["name"] == name
 
 
 @pytest.mark.parametrize(

@@ -44,19 +44,22 @@ async def test_an_unexpected_error_is_masked(execute, company, monkeypatch):
     result = await execute(LIST_SUITES, company.reader)
 
     assert [e.message for e in result.errors] == ["Unexpected error."]
+    assert result.errors[0].extensions["code"] == "INTERNAL_SERVER_ERROR"
     assert SECRET not in str(result.errors[0].formatted)
     assert "RuntimeError" not in str(result.errors[0].formatted)
 
 
-async def test_an_unexpected_error_is_logged_as_one_line_without_its_message(execute, company, monkeypatch, caplog):
+async def test_an_unexpected_error_is_logged_once_with_its_id_and_traceback_but_not_its_message(execute, company, monkeypatch, caplog):
     monkeypatch.setattr(report_suites, "page", _broken)
 
     with caplog.at_level(logging.ERROR, logger="offline_graph"):
-        await execute(LIST_SUITES, company.reader)
+        result = await execute(LIST_SUITES, company.reader)
 
     records = [r for r in caplog.records if r.name == "offline_graph"]
     assert len(records) == 1
-    assert "RuntimeError" in records[0].getMessage() and "reportSuites" in records[0].getMessage()
+    logged = records[0].getMessage()
+    assert "RuntimeError" in logged and "reportSuites" in logged and "in _broken" in logged
+    assert f"correlationId={result.errors[0].extensions['correlationId']}" in logged
     assert SECRET not in caplog.text
     assert records[0].exc_info is None
 

@@ -9,6 +9,7 @@ import pytest
 from strawberry.relay import GlobalID
 
 from models import store as collections
+from models.keys import hit_key, visitor_key
 from resolvers import report_suites
 from tests.helpers import RSID, codes, collect, hit, moment, parsed, query, values
 from tests.queries import HITS, TRANSACTION, TRANSACTIONS, VISITOR
@@ -421,7 +422,11 @@ async def test_node_is_null_for_another_companys_visitors_hits_and_transactions(
 async def test_node_is_null_for_ids_that_do_not_exist(execute, company, suite):
     await collect(execute, company.uploader, [hit("v-1", 0, "10:00")])
 
-    for node_id in (GlobalID("Visitor", f"{RSID}|v-9"), GlobalID("Hit", f"{RSID}|v-1|2"), GlobalID("Transaction", "nope")):
+    for node_id in (
+        GlobalID("Visitor", visitor_key(company.id, RSID, "v-9")),
+        GlobalID("Hit", hit_key(company.id, RSID, "v-1", 2)),
+        GlobalID("Transaction", "nope"),
+    ):
         data = await query(execute, company.reader, NODE, id=str(node_id))
         assert data["node"] is None
 

@@ -358,7 +358,7 @@ def test_as_of_the_last_hit_or_later_the_values_are_the_states_with_no_later_exp
 def test_between_two_hits_the_values_are_those_in_force_after_the_earlier_without_those_of_its_hit_alone():
     rs = suite(EvarSetting(3, Expiration.HIT))
     state, applied = example_2(rs)
-    first = StoredHit.of(applied[0], "rs", "2031-03-02")
+    first = StoredHit.of(applied[0], "company", "rs", "2031-03-02")
 
     assert values_as_of(rs, state, START + minutes(5), first) == {"evar1": "search", "evar2": "fibre-500"}
     assert values_as_of(rs, state, START, first) == {"evar1": "search", "evar2": "fibre-500"}

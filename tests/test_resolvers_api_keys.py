@@ -102,3 +102,64 @@ async def test_tenant_is_the_callers_company_view_once_its_role_is_enough(store,
     assert [p.code for p in weak.value.problems] == ["FORBIDDEN"]
     assert "UPLOADER" in weak.value.problems[0].message
     assert [p.code for p in nobody.value.problems] == ["UNAUTHENTICATED"]
+
+
+@pytest.mark.parametrize(
+    ("needed", "held", "message"),
+    [
+        (Role.ADMIN, Role.READER, "This needs an ADMIN key; yours is a READER key."),
+        (Role.ADMIN, Role.UPLOADER, "This needs an ADMIN key; yours is an UPLOADER key."),
+        (Role.UPLOADER, Role.READER, "This needs an UPLOADER key; yours is a READER key."),
+    ],
+)
+async def test_a_forbidden_message_names_both_roles_with_their_articles(store, company, needed, held, message):
+    caller = {Role.READER: company.reader, Role.UPLOADER: company.uploader}[held]
+
+    with pytest.raises(Denied) as denied:
+        api_keys.require(caller, needed)
+
+    assert denied.value.problems[0].message == message
+
+
+# --- managing keys ----------------------------------------------------------------------
+
+
+@pytest.mark.wire
+async def test_a_key_keeps_its_name_and_first_characters_and_a_revoked_one_authenticates_nobody(any_store):
+    company, _ = await api_keys.create_company(any_store, "Acme")
+    key = await api_keys.create_api_key(any_store, company["_id"], Role.READER, "Dashboard")
+    caller = await api_keys.authenticate(any_store, f"Bearer {key}")
+
+    (listed,) = [k for k in await api_keys.company_keys(any_store, company["_id"]) if k.id == caller.key_id]
+    assert (listed.name, listed.prefix, listed.role, listed.revoked_at) == ("Dashboard", key[:8], Role.READER, None)
+    assert listed.last_used_at is not None  # noted on the way in
+    assert await api_keys.still_valid(any_store, caller)
+
+    revoked = await api_keys.revoke_key(any_store, caller.key_id)
+
+    assert revoked.revoked_at is not None
+    assert await api_keys.authenticate(any_store, f"Bearer {key}") is None
+    assert not await api_keys.still_valid(any_store, caller)
+
+
+@pytest.mark.wire
+async def test_a_company_keeps_one_admin_key_and_rotating_keeps_it_working(any_store):
+    _, admin_key = await api_keys.create_company(any_store, "Acme")
+    admin = await api_keys.authenticate(any_store, f"Bearer {admin_key}")
+
+    with pytest.raises(Rejected) as last:
+        await api_keys.revoke(any_store, admin, admin.key_id)
+    new, secret, old = await api_keys.rotate(any_store, admin, admin.key_id)
+
+    assert last.value.problems[0].code == "LAST_ADMIN_KEY"
+    assert old.revoked and not new.revoked and new.role is Role.ADMIN
+    assert (await api_keys.authenticate(any_store, f"Bearer {secret}")).key_id == new.id
+    assert await api_keys.authenticate(any_store, f"Bearer {admin_key}") is None
+
+
+async def test_one_company_cannot_revoke_or_rotate_anothers_key(store, company, other_company):
+    for manage in (api_keys.revoke, api_keys.rotate):
+        with pytest.raises(Rejected) as missing:
+            await manage(store, company.admin, other_company.reader.key_id)
+        assert missing.value.problems[0].code == "NOT_FOUND"
+    assert await api_keys.still_valid(store, other_company.reader)

@@ -11,10 +11,12 @@ import pytest
 from models import clock
 from models import store as collections
 from models.hits import HitIn
+from models.keys import hit_key, snapshot_key, visitor_key
 from models.profiles import VisitorState, carried_docs
 from models.snapshots import Snapshot, TransactionIdResult, TransactionStatus
 from models.store import DuplicateKey, StoreUnavailable
 from resolvers import collection, report_suites, visitors
+from tests.conftest import make_company
 from tests.helpers import DAY_ZERO, RSID, at, moment
 
 pytestmark = [pytest.mark.wire, pytest.mark.usefixtures("today")]
@@ -59,12 +61,12 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     # The state keeps the documents of the hits its last round applied until its next write
     # (resolvers/collection.py): both are stored, as the hits read back below show.
     assert (doc["_id"], doc["rsid"], doc["companyId"], doc["seq"], doc["visitCount"], [h["_id"] for h in carried_docs(doc)]) == (
-        f"{RSID}|cust-42",
+        visitor_key(any_company.id, RSID, "cust-42"),
         RSID,
         any_company.id,
         2,
         1,
-        [f"{RSID}|cust-42|1", f"{RSID}|cust-42|2"],
+        [hit_key(any_company.id, RSID, "cust-42", 1), hit_key(any_company.id, RSID, "cust-42", 2)],
     )
     assert aware(doc["firstSeen"]) and aware(doc["lastSeen"]) and aware(doc["values"]["evar2"]["setAt"])
     assert (doc["firstSeen"], doc["lastSeen"]) == (moment(1, "03:00"), moment(1, "03:10"))
@@ -83,8 +85,8 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
     )
     assert more is False
     assert [(h.id, h.seq, h.at, h.local_day, h.visit_number) for h in hits] == [
-        (f"{RSID}|cust-42|2", 2, moment(1, "03:10"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
-        (f"{RSID}|cust-42|1", 1, moment(1, "03:00"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
+        (hit_key(any_company.id, RSID, "cust-42", 2), 2, moment(1, "03:10"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
+        (hit_key(any_company.id, RSID, "cust-42", 1), 1, moment(1, "03:00"), (DAY_ZERO + timedelta(days=0)).date().isoformat(), 1),
     ]
     assert all(aware(h.at) for h in hits)
     assert hits[0].values == {"evar1": "search", "evar2": "fibre-1000", "trackingCode": "tv"}
@@ -103,7 +105,7 @@ async def test_collected_visitors_hits_and_snapshots_are_stored_and_read_back(an
         assert isinstance(snapshot, Snapshot)
         assert (snapshot.visitor_id, snapshot.hit_id, snapshot.visit_number, snapshot.company_id) == (
             "cust-42",
-            f"{RSID}|cust-42|2",
+            hit_key(any_company.id, RSID, "cust-42", 2),
             1,
             any_company.id,
         )
@@ -156,11 +158,11 @@ async def test_the_unique_index_refuses_a_second_snapshot_for_the_same_id(any_st
         any_store, any_company.uploader, RSID, [HitIn("cust-42", moment(1, "09:00").isoformat(), transaction_id="t-9")]
     )
     doc = result.snapshots[0].to_doc()
-    assert doc["_id"] == f"{RSID}|t-9"  # the natural key is the unique _id
+    assert doc["_id"] == snapshot_key(any_company.id, RSID, "t-9")  # the natural key is the unique _id
 
     with pytest.raises(DuplicateKey):
         await any_store.insert(collections.SNAPSHOTS, doc | {"visitorId": "cust-77"})
-    other = dict(doc, _id=f"{RSID}|t-10", transactionId="t-10")
+    other = dict(doc, _id=snapshot_key(any_company.id, RSID, "t-10"), transactionId="t-10")
     refused = await any_store.insert_many(collections.SNAPSHOTS, [doc | {"visitorId": "cust-77"}, other])
     assert refused == {0}
 
@@ -181,7 +183,33 @@ async def test_the_same_id_in_another_report_suite_is_its_own_snapshot(any_store
         assert result.outcomes[0].transaction_ids == [("t-1", TransactionIdResult.SNAPSHOT_MADE)]
 
     assert sorted(d["rsid"] for d in await any_store.find_many(collections.SNAPSHOTS, {})) == sorted(["shop", RSID])
-    assert sorted(d["_id"] for d in await any_store.find_many(collections.VISITORS, {})) == sorted(["shop|cust-42", f"{RSID}|cust-42"])
+    assert sorted(d["_id"] for d in await any_store.find_many(collections.VISITORS, {})) == sorted(
+        [visitor_key(any_company.id, r, "cust-42") for r in ("shop", RSID)]
+    )
+
+
+async def test_two_companies_with_the_same_rsid_visitor_and_transaction_id_never_meet(any_store, any_company):
+    other = await make_company(any_store, "Globex")
+    await report_suites.create(any_store, other.admin, RSID, "Globex furniture", time_zone="America/New_York")
+    await report_suites.set_recording(any_store, other.admin, RSID, True)
+
+    for company, page in ((any_company, "acme-home"), (other, "globex-home")):
+        result = await collection.collect_hits(
+            any_store,
+            company.uploader,
+            RSID,
+            [HitIn("cust-42", moment(1, "09:00").isoformat(), dimensions={"pageName": page}, transaction_id="t-1")],
+        )
+        assert result.outcomes[0].transaction_ids == [("t-1", TransactionIdResult.SNAPSHOT_MADE)]
+
+    for company, page in ((any_company, "acme-home"), (other, "globex-home")):
+        state = await visitors.get_visitor(any_store, company.reader, RSID, "cust-42")
+        (stored_hit,), _ = await visitors.page_hits(any_store, company.reader, state, None, 10)
+        snapshot = await visitors.get_transaction(any_store, company.reader, RSID, "t-1")
+        assert (state.company_id, state.seq, stored_hit.values["pageName"]) == (company.id, 1, page)
+        assert (snapshot.company_id, snapshot.hit_id) == (company.id, stored_hit.id)
+    for name in (collections.REPORT_SUITES, collections.VISITORS, collections.HITS, collections.SNAPSHOTS):
+        assert sorted(d["companyId"] for d in await any_store.find_many(name, {})) == sorted([any_company.id, other.id]), name
 
 
 # --- calls that race --------------------------------------------------------------------
@@ -244,7 +272,7 @@ async def test_concurrent_calls_for_one_visitor_lose_no_hit(any_store, any_compa
     collected = [r.outcomes[0] for r in results if r.outcomes[0].collected]
     refused = [r.outcomes[0] for r in results if not r.outcomes[0].collected]
     assert all(o.problems[0].code == "OUT_OF_ORDER" for o in refused)
-    state = await any_store.find_one(collections.VISITORS, {"_id": f"{RSID}|same"})
+    state = await any_store.find_one(collections.VISITORS, {"rsid": RSID, "visitorId": "same"})
     hits = await any_store.find_many(collections.HITS, {"rsid": RSID, "visitorId": "same"})
     assert state["seq"] == len(hits) == len(collected)
     assert sorted(h["seq"] for h in hits) == list(range(1, len(hits) + 1))
@@ -262,7 +290,7 @@ def three_hits() -> list[HitIn]:
 
 
 async def stored_counts(any_store) -> tuple[int, int, int]:
-    state = await any_store.find_one(collections.VISITORS, {"_id": f"{RSID}|v"})
+    state = await any_store.find_one(collections.VISITORS, {"rsid": RSID, "visitorId": "v"})
     hits = await any_store.find_many(collections.HITS, {"rsid": RSID, "visitorId": "v"})
     snapshots = await any_store.find_many(collections.SNAPSHOTS, {"rsid": RSID})
     return (state["seq"] if state else 0), len(hits), len(snapshots)

@@ -4,6 +4,7 @@ so another company reads nothing of it, whatever ids it names."""
 import pytest
 
 from models.hits import HitIn
+from models.keys import hit_key, visitor_key
 from resolvers import collection, visitors
 from tests.conftest import make_company
 from tests.helpers import RSID, moment
@@ -22,5 +23,5 @@ async def test_other_companies_read_nothing_of_it(any_store, any_company):
     acmes_visitor = await visitors.get_visitor(any_store, any_company.reader, RSID, "cust-42")
     assert await visitors.page_hits(any_store, other.reader, acmes_visitor, None, 10) == ([], False)
     assert await visitors.page_visitors(any_store, other.reader, RSID, None, 10) == ([], False)
-    assert await visitors.get_visitors(any_store, other.reader, [f"{RSID}|cust-42"]) == [None]
-    assert await visitors.get_hits(any_store, other.reader, [f"{RSID}|cust-42|1"]) == [None]
+    assert await visitors.get_visitors(any_store, other.reader, [visitor_key(any_company.id, RSID, "cust-42")]) == [None]
+    assert await visitors.get_hits(any_store, other.reader, [hit_key(any_company.id, RSID, "cust-42", 1)]) == [None]

@@ -1,15 +1,20 @@
 """Scenario tests: what each role may do and that a key sees only its own company, across
-the graph's areas (viewer, report suites, data sources, node) down to the role checks of
-resolvers/api_keys.py."""
+the graph's areas (viewer, report suites, data sources, node, every mutation of the
+schema) down to the role checks of resolvers/api_keys.py."""
+
+from datetime import timedelta
 
 import pytest
 from strawberry.relay import GlobalID
 
+from graph.context import Context
+from graph.schema import schema
 from models import store as collections
+from models.companies import Role
 from models.data_sources import Category, SourceType
-from resolvers import data_sources, report_suites
+from resolvers import api_keys, data_sources, report_suites
 from tests.conftest import make_company
-from tests.helpers import codes
+from tests.helpers import DAY_ZERO, EVERY_COLLECTION, codes
 from tests.queries import (
     CONFIGURE_SOURCE,
     CREATE_SOURCE,
@@ -20,6 +25,7 @@ from tests.queries import (
     UPDATE_SUITE,
     VIEWER,
 )
+from tests.schema_walk import make_data, root_operations
 
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 
@@ -117,3 +123,70 @@ async def test_a_key_sees_only_its_own_company(store, execute):
 
     assert result.data["viewer"]["companyId"] == globex.id
     assert listed.data["reportSuites"]["edges"] == []
+
+
+# --- every mutation of the schema, against every role --------------------------------
+
+# The weakest role each mutation takes. READER keys only read; UPLOADER keys send online
+# and offline data (and check it) but change no setting and no key. A mutation added to
+# the schema fails test_every_mutation_has_a_minimum_role until it is listed here.
+MINIMUM_ROLE = {
+    "createReportSuite": Role.ADMIN,
+    "updateReportSuite": Role.ADMIN,
+    "setTransactionIdRecording": Role.ADMIN,
+    "createDataSource": Role.ADMIN,
+    "configureDataSource": Role.ADMIN,
+    "deactivateDataSource": Role.ADMIN,
+    "restartDataSourceProcessing": Role.ADMIN,
+    "createApiKey": Role.ADMIN,
+    "revokeApiKey": Role.ADMIN,
+    "rotateApiKey": Role.ADMIN,
+    "collectHits": Role.UPLOADER,
+    "uploadDataSourceFile": Role.UPLOADER,
+    "uploadDataSourceRows": Role.UPLOADER,
+    "validateDataSourceFile": Role.UPLOADER,
+    "validateDataSourceRows": Role.UPLOADER,
+}
+SENDING_DATA = {"collectHits", "uploadDataSourceFile", "uploadDataSourceRows", "validateDataSourceFile", "validateDataSourceRows"}
+
+
+def test_every_mutation_has_a_minimum_role():
+    mutations = set(schema._schema.mutation_type.fields)
+
+    unlisted, gone = sorted(mutations - set(MINIMUM_ROLE)), sorted(set(MINIMUM_ROLE) - mutations)
+
+    assert not unlisted, f"add {unlisted} to MINIMUM_ROLE in tests/test_scenario_roles.py, each with the weakest role that may call it"
+    assert not gone, f"{gone} are no longer in the schema: take them out of MINIMUM_ROLE"
+
+
+def test_readers_mutate_nothing_and_uploaders_only_send_data():
+    assert Role.READER not in MINIMUM_ROLE.values()
+    assert {m for m, role in MINIMUM_ROLE.items() if role is Role.UPLOADER} == SENDING_DATA
+
+
+async def everything(store) -> dict[str, list]:
+    return {name: await store.find_many(name, {}) for name in EVERY_COLLECTION}
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_each_mutation_of_the_schema_refuses_a_weaker_role_and_changes_nothing(store, company, today, role):
+    today.now = DAY_ZERO + timedelta(days=3)
+    data = await make_data(store, company, "acme", DAY_ZERO + timedelta(days=1))
+    caller = {Role.READER: company.reader, Role.UPLOADER: company.uploader, Role.ADMIN: company.admin}[role]
+    operations = root_operations(schema._schema, data.aim(), "mutation")
+
+    for operation in operations:
+        if role.allows(MINIMUM_ROLE[operation.where]):
+            continue
+        before = await everything(store)
+        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context.build(store, caller))
+
+        assert codes(result) == ["FORBIDDEN"], operation.where
+        assert result.data is None, operation.where
+        assert result.errors[0].message.startswith(f"This needs {api_keys.article(MINIMUM_ROLE[operation.where])} key;")
+        assert await everything(store) == before, f"{operation.where} changed the store for a {role.value} key"
+    allowed = [o for o in operations if role.allows(MINIMUM_ROLE[o.where])]
+    for operation in allowed:
+        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context.build(store, caller))
+        assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes(result)), (operation.where, result.errors)
+        assert result.errors is None, (operation.where, result.errors)  # a coded refusal would be a userError

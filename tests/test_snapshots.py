@@ -28,11 +28,11 @@ def applied(
     """The hit sent `index`-th, `minutes` after START, as applied (with `in_force`) and stored."""
     hit = CheckedHit(index, visitor, START + timedelta(minutes=minutes), {}, {}, transaction_ids, ",".join(transaction_ids) or None)
     pair = AppliedHit(hit, index + 1, 1, dict(in_force))
-    return pair, StoredHit.of(pair, "rs", "2031-03-02")
+    return pair, StoredHit.of(pair, "acme", "rs", "2031-03-02")
 
 
-def snapshot(hit_id: str = "rs|v-1|1", expires_at: datetime = NOW + timedelta(days=30), version: int = 1) -> Snapshot:
-    return Snapshot("rs|t-1", "rs", "acme", "t-1", "v-1", hit_id, {"evar1": "a"}, 1, START, expires_at, version=version)
+def snapshot(hit_id: str = "acme|rs|v-1|1", expires_at: datetime = NOW + timedelta(days=30), version: int = 1) -> Snapshot:
+    return Snapshot("acme|rs|t-1", "rs", "acme", "t-1", "v-1", hit_id, {"evar1": "a"}, 1, START, expires_at, version=version)
 
 
 # --- what a snapshot holds --------------------------------------------------------------
@@ -44,8 +44,8 @@ def test_a_snapshot_keeps_the_snapshot_dimensions_in_force_and_no_page_zip_or_me
     taken = take_snapshot(suite(), hit, "lead_100", stored.id)
 
     assert taken.values == {"evar1": "email", "evar2": "sofa", "trackingCode": "spring-sale"}
-    assert (taken.id, taken.rsid, taken.company_id, taken.transaction_id) == ("rs|lead_100", "rs", "acme", "lead_100")
-    assert (taken.visitor_id, taken.hit_id, taken.visit_number) == ("v-1", "rs|v-1|1", 1)
+    assert (taken.id, taken.rsid, taken.company_id, taken.transaction_id) == ("acme|rs|lead_100", "rs", "acme", "lead_100")
+    assert (taken.visitor_id, taken.hit_id, taken.visit_number) == ("v-1", "acme|rs|v-1|1", 1)
     assert taken.recorded_at == START + timedelta(minutes=5)
     assert (taken.linked_row_count, taken.version) == (0, 1)
 
@@ -122,22 +122,22 @@ def test_an_id_the_store_did_not_record_for_this_call_was_already_recorded():
 
 
 def test_the_same_hit_sent_again_finds_the_snapshot_it_made():
-    held = snapshot(hit_id="rs|v-1|1")
+    held = snapshot(hit_id="acme|rs|v-1|1")
 
     assert resolve_taken(replace(held, values={}), held, NOW) == (held, None)
 
 
 def test_an_expired_snapshot_gives_way_to_the_new_one_over_the_version_read():
-    held = snapshot(hit_id="rs|v-9|4", expires_at=NOW, version=2)  # its window ends now: expired
-    wanted = snapshot(hit_id="rs|v-1|1")
+    held = snapshot(hit_id="acme|rs|v-9|4", expires_at=NOW, version=2)  # its window ends now: expired
+    wanted = snapshot(hit_id="acme|rs|v-1|1")
 
     assert resolve_taken(wanted, held, NOW) == (None, replace(wanted, version=3))
 
 
 def test_a_snapshot_another_hit_holds_within_its_window_stays_and_nothing_is_recorded():
-    held = snapshot(hit_id="rs|v-9|4", expires_at=NOW + timedelta(seconds=1))
+    held = snapshot(hit_id="acme|rs|v-9|4", expires_at=NOW + timedelta(seconds=1))
 
-    assert resolve_taken(snapshot(hit_id="rs|v-1|1"), held, NOW) == (None, None)
+    assert resolve_taken(snapshot(hit_id="acme|rs|v-1|1"), held, NOW) == (None, None)
 
 
 # --- the window ---------------------------------------------------------------------------

@@ -30,15 +30,21 @@ async def test_a_declared_unique_index_refuses_a_duplicate(any_store):
     assert await any_store.count(collections.API_KEYS, {}) == 1
 
 
-async def test_snapshots_are_unique_per_report_suite_and_transaction_id(any_store):
-    def snapshot(rsid: str, transaction_id: str) -> dict:
-        return {"_id": snapshot_key(rsid, transaction_id), "rsid": rsid, "transactionId": transaction_id}
+async def test_snapshots_are_unique_per_company_report_suite_and_transaction_id(any_store):
+    def snapshot(company_id: str, rsid: str, transaction_id: str) -> dict:
+        return {
+            "_id": snapshot_key(company_id, rsid, transaction_id),
+            "companyId": company_id,
+            "rsid": rsid,
+            "transactionId": transaction_id,
+        }
 
-    await any_store.insert(collections.SNAPSHOTS, snapshot("a", "t-1"))
-    await any_store.insert(collections.SNAPSHOTS, snapshot("b", "t-1"))
+    await any_store.insert(collections.SNAPSHOTS, snapshot("c1", "a", "t-1"))
+    await any_store.insert(collections.SNAPSHOTS, snapshot("c1", "b", "t-1"))
+    await any_store.insert(collections.SNAPSHOTS, snapshot("c2", "a", "t-1"))  # the same rsid in another company
 
     with pytest.raises(DuplicateKey):
-        await any_store.insert(collections.SNAPSHOTS, snapshot("a", "t-1"))
+        await any_store.insert(collections.SNAPSHOTS, snapshot("c1", "a", "t-1"))
 
 
 async def test_creating_indexes_twice_is_harmless(any_store):
