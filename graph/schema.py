@@ -21,6 +21,7 @@ from graph.extensions.max_query_cost import MaxQueryCost
 from graph.extensions.max_query_depth import MaxQueryDepth
 from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
+from graph.jobs import JobMutations, JobSubscriptions
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.uploads import UploadMutations
 from graph.viewer import ViewerQueries
@@ -40,7 +41,12 @@ class Query(ViewerQueries, ReportSuiteQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations, JobMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(JobSubscriptions):
     pass
 
 
@@ -63,6 +69,7 @@ class OfflineGraphSchema(strawberry.Schema):
 schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # The guards run before validation, in this order: the first to refuse answers.
     extensions=[
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
