@@ -62,7 +62,9 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     JOB_CHUNKS: [IndexModel([("jobId", ASCENDING)])],
     PROBLEMS: [IndexModel([("jobId", ASCENDING)])],
-    UPLOAD_KEYS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=0)],
+    # Removed a day after they expire: reads check expiry themselves, so the monitor only
+    # collects garbage, and servers whose clocks differ a little still agree on a key.
+    UPLOAD_KEYS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=24 * 3600)],
     UPLOAD_CONTENTS: [IndexModel([("jobId", ASCENDING)])],
     ROWS: [
         IndexModel([("jobId", ASCENDING)]),
