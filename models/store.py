@@ -34,6 +34,7 @@ ROWS = "rows"  # offline rows as stored
 UPLOAD_KEYS = "upload_keys"  # idempotency keys of uploads, by data source and key, for 24 hours
 UPLOAD_CONTENTS = "upload_contents"  # the job holding each file content, by data source and SHA-256
 LATE_LINKS = "late_links"  # per job: its rows linked late, when their transaction was collected
+WAITING = "waiting_transactions"  # the transaction ids offline rows wait for, by report suite and id
 
 # Declared next to the collections, created at start-up. Uniqueness lives in the `_id`s,
 # which are built from the natural keys (visitors 'rsid|visitorId', hits
@@ -66,6 +67,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     # collects garbage, and servers whose clocks differ a little still agree on a key.
     UPLOAD_KEYS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=24 * 3600)],
     UPLOAD_CONTENTS: [IndexModel([("jobId", ASCENDING)])],
+    WAITING: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=24 * 3600)],  # garbage only, as for keys
     ROWS: [
         IndexModel([("jobId", ASCENDING)]),
         IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)]),

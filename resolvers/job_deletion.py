@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from models import clock, store
 from models.companies import Caller, Role
 from models.jobs import Job, JobStatus
+from models.keys import job_key
 from models.problems import Problem, Rejected, not_found
 from models.store import CompanyStore, Store
 from resolvers import snapshots
 from resolvers.api_keys import require
 
 DELETE_ATTEMPTS = 5  # writes of the job lost to a worker's checkpoints before giving up
-RECOUNT_BATCH = 5000  # transaction ids counted again per read
+ID_BATCH = 5000  # rows deleted, or transaction ids counted again, per round trip
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ async def delete_job_data(db: Store, caller: Caller | None, job_id: str) -> Dele
     if job.status is JobStatus.DELETED:
         return Deletion(job, 0, already_deleted=True)
     deleting = await _mark_deleting(scope, job, admin)
-    removed = await remove_rows(scope, job.rsid, job.id)
+    removed = await remove_rows(scope, deleting)
     await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
     await scope.delete_many(store.UPLOAD_CONTENTS, {"jobId": job.id})  # the same file may be sent again
     await scope.delete_many(store.JOB_NAMES, {"jobId": job.id})  # a rows job still receiving: its name is free
@@ -51,16 +52,23 @@ async def delete_job_data(db: Store, caller: Caller | None, job_id: str) -> Dele
     return Deletion(deleted, removed, already_deleted=False)
 
 
-async def remove_rows(scope: CompanyStore, rsid: str, job_id: str) -> int:
+async def remove_rows(scope: CompanyStore, job: Job) -> int:
     """Delete the job's rows and problems; count again the rows linked to every transaction
     its rows named (waiting ones included: a transaction collected meanwhile may have
-    linked them). Returns how many rows went."""
-    named = await scope.count_by(store.ROWS, {"jobId": job_id, "transactionId": {"$ne": None}}, "transactionId")
-    removed = await scope.delete_many(store.ROWS, {"jobId": job_id})
-    await scope.delete_many(store.PROBLEMS, {"jobId": job_id})
-    transaction_ids = list(named)
-    for start in range(0, len(transaction_ids), RECOUNT_BATCH):
-        await snapshots.count_linked_rows(scope, rsid, transaction_ids[start : start + RECOUNT_BATCH])
+    linked them). Returns how many rows went.
+
+    A row's id is its job and line, so the rows go by id, a batch of lines at a time: both
+    stores find them by their `_id` index, and no read holds more than a batch."""
+    named: set[str] = set()
+    removed = 0
+    for start in range(1, job.lines_total + 1, ID_BATCH):
+        ids = [job_key(job.id, line) for line in range(start, min(start + ID_BATCH, job.lines_total + 1))]
+        named |= set(await scope.count_by(store.ROWS, {"_id": {"$in": ids}, "transactionId": {"$ne": None}}, "transactionId"))
+        removed += await scope.delete_many(store.ROWS, {"_id": {"$in": ids}})
+    await scope.delete_many(store.PROBLEMS, {"jobId": job.id})
+    transaction_ids = sorted(named)
+    for start in range(0, len(transaction_ids), ID_BATCH):
+        await snapshots.count_linked_rows(scope, job.rsid, transaction_ids[start : start + ID_BATCH])
     return removed
 
 

@@ -10,18 +10,27 @@ the rows stay summary rows.
 
 Both sides look after their own write, so that neither misses the other: collection
 records the snapshot, then looks for waiting rows (`link_waiting`); a worker stores its
-rows, then looks for their snapshots (`link_stored`).
+rows, notes the ids they wait for, then looks for their snapshots (`link_stored`).
+
+The ids rows wait for are noted under the snapshot's own key (store.WAITING), until the
+last of those rows stops waiting: collection looks them up by `_id`, and reads rows only
+for an id some row waits for. Most collected ids have none, and a look-up by `_id` costs
+the same however many rows are stored (the embedded store scans a collection for any
+other query, and pays for `$in` per document and id).
 """
 
 from collections.abc import Iterable
 from datetime import datetime
 
 from models import store
+from models.keys import snapshot_key
 from models.offline_rows import OfflineRow, linked_late
 from models.report_suites import ReportSuite
 from models.snapshots import Snapshot
 from models.store import CompanyStore
 from resolvers import snapshots
+
+NOTE_ATTEMPTS = 3  # rounds lost to other workers noting the same ids at once
 
 
 async def link_waiting(scope: CompanyStore, suite: ReportSuite, recorded: list[Snapshot], now: datetime) -> None:
@@ -31,18 +40,61 @@ async def link_waiting(scope: CompanyStore, suite: ReportSuite, recorded: list[S
     by_id = {s.transaction_id: s for s in recorded if s.linkable(now)}
     if not by_id:
         return
-    query = {"rsid": suite.rsid, "transactionId": {"$in": list(by_id)}, "awaitsTransactionUntil": {"$gt": now}}
-    waiting = [OfflineRow.from_doc(doc) for doc in await scope.find_many(store.ROWS, query)]
-    await _link(scope, suite, waiting, by_id)
+    noted = await scope.find_many(store.WAITING, {"_id": {"$in": [snapshot_key(suite.rsid, t) for t in by_id]}})
+    awaited = [doc["transactionId"] for doc in noted if doc["expiresAt"] > now]
+    if awaited:
+        query = {"rsid": suite.rsid, "transactionId": {"$in": awaited}, "awaitsTransactionUntil": {"$gt": now}}
+        waiting = [OfflineRow.from_doc(doc) for doc in await scope.find_many(store.ROWS, query)]
+        await _link(scope, suite, waiting, by_id)
+    if noted:  # no row waits for these any more: the rows stored from now on find the snapshot
+        await scope.delete_many(store.WAITING, {"_id": {"$in": [doc["_id"] for doc in noted]}})
 
 
 async def link_stored(scope: CompanyStore, suite: ReportSuite, rows: Iterable[OfflineRow], now: datetime) -> None:
-    """Link rows a worker just stored waiting, whose transaction was collected meanwhile."""
+    """Note the ids rows a worker just stored wait for; then link those whose transaction
+    was collected meanwhile."""
     waiting = [r for r in rows if r.awaits_transaction_until is not None and r.awaits_transaction_until > now and r.transaction_id]
-    if not suite.late_transaction_linking or not waiting:
+    if not waiting:
+        return
+    await _note_waiting(scope, suite.rsid, waiting)
+    if not suite.late_transaction_linking:
         return
     found = await snapshots.linkable(scope, suite.rsid, [r.transaction_id for r in waiting if r.transaction_id], now)
     await _link(scope, suite, [r for r in waiting if r.transaction_id in found], found)
+
+
+async def _note_waiting(scope: CompanyStore, rsid: str, rows: list[OfflineRow]) -> None:
+    """Note each id these rows wait for, until the last of them stops waiting."""
+    until: dict[str, datetime] = {}
+    for row in rows:
+        if row.transaction_id and row.awaits_transaction_until:
+            until[row.transaction_id] = max(row.awaits_transaction_until, until.get(row.transaction_id, row.awaits_transaction_until))
+    docs = [_waiting_doc(scope.company_id, rsid, t, at) for t, at in until.items()]
+    refused = await scope.insert_many(store.WAITING, docs)
+    for _ in range(NOTE_ATTEMPTS):
+        if not refused:
+            return
+        # Noted before, by rows that stop waiting sooner: the note now lasts as long as these.
+        held = await scope.find_many(store.WAITING, {"_id": {"$in": [docs[i]["_id"] for i in refused]}})
+        later = [
+            _waiting_doc(scope.company_id, rsid, doc["transactionId"], until[doc["transactionId"]], doc["version"] + 1)
+            for doc in held
+            if doc["expiresAt"] < until[doc["transactionId"]]
+        ]
+        moved = await scope.replace_many_versioned(store.WAITING, later)
+        docs = [doc for doc in later if doc["_id"] in moved]
+        refused = set(range(len(docs)))
+
+
+def _waiting_doc(company_id: str, rsid: str, transaction_id: str, until: datetime, version: int = 1) -> dict[str, object]:
+    return {
+        "_id": snapshot_key(rsid, transaction_id),
+        "companyId": company_id,
+        "rsid": rsid,
+        "transactionId": transaction_id,
+        "expiresAt": until,
+        "version": version,
+    }
 
 
 async def late_links(scope: CompanyStore, job_ids: list[str]) -> dict[str, int]:

@@ -217,7 +217,7 @@ async def _lost(scope: CompanyStore, job: Job) -> None:
         log.warning("job %s: the lease was lost to another worker; stopping", job.id)
         return
     log.info("job %s: its data is being deleted; stopping", job.id)
-    await job_deletion.remove_rows(scope, job.rsid, job.id)
+    await job_deletion.remove_rows(scope, job)
 
 
 async def _fail_and_lock(scope: CompanyStore, job: Job, source: DataSource, suite: ReportSuite) -> Job:
