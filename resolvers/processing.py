@@ -8,8 +8,10 @@ states a batch, see resolvers/snapshots.py and resolvers/profiles.py), writes th
 and their problems under ids made of the job and line, and checkpoints the job: the line
 reached, the counts so far, and a renewed lease. A worker that dies leaves the lease to
 run out; the next one resumes after the checkpoint. Rows written after it are written
-again under the same ids (the store keeps the first), and the counts of the batch are
-counted once, at the checkpoint: so the final counts are exact whatever stopped.
+again under the same ids (the store keeps the first, and the batch is counted as stored),
+and the counts of the batch are counted once, at the checkpoint: so the final counts are
+exact whatever stopped. A job whose data is being deleted fails its worker's next
+checkpoint; the worker then removes what it stored since (resolvers/job_deletion.py).
 
 The worker serves every company: it finds jobs across companies, then works on each job
 only through that job's company view of the store.

@@ -49,7 +49,7 @@ from models.keys import job_key, new_id, receiving_key
 from models.offline_rows import Target
 from models.problems import Problem, Rejected, invalid
 from models.report_suites import ReportSuite
-from models.store import CompanyStore, DuplicateKey, Store
+from models.store import CompanyStore, DuplicateKey, Store, StoreUnavailable
 from models.text import check_name
 from models.upload_files import MAX_KEPT_PROBLEMS, FileCheck, FileChecker, RowReader
 from models.upload_rows import Layout, LineProblem, ParsedRow, RowChecker, Severity, check_header
@@ -107,16 +107,11 @@ async def upload_file(
         return await _sent_before(scope, *earlier)
     checker = FileChecker(suite.time_zone, now, source)
     content = hashlib.sha256()
-    chunks = 0
-    async for piece in _pieces(pieces):
-        checker.feed(piece)
-        if checker.failed:
-            break  # the file fails as a whole (its size, encoding or header): store no more of it
-        content.update(piece)
-        await scope.insert(
-            store.JOB_CHUNKS, {"_id": job_key(job.id, chunks), "companyId": scope.company_id, "jobId": job.id, "data": piece}
-        )
-        chunks += 1
+    try:
+        chunks = await _store_pieces(scope, job, checker, content, pieces)
+    except Exception:
+        await _vanish(scope, job)  # a file not all read is no upload: leave nothing of it behind
+        raise
     check = checker.finish()
     received = replace(
         job,
@@ -131,10 +126,32 @@ async def upload_file(
         return await _fail_on_arrival(scope, received, check)
     holder = await exactly_once.claim_content(scope, source.id, content.hexdigest(), job.id, now)
     if holder is not None and not allow_duplicate:
-        await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
-        await scope.delete_many(store.JOBS, {"_id": job.id})
+        await _vanish(scope, job)
         raise DuplicateUpload(holder)
     return await _queue(scope, received)
+
+
+async def _store_pieces(scope: CompanyStore, job: Job, checker: FileChecker, content: "hashlib._Hash", pieces: AsyncIterator[bytes]) -> int:
+    """Check, hash and store the file a piece at a time; returns how many pieces it stored."""
+    chunks = 0
+    async for piece in _pieces(pieces):
+        checker.feed(piece)
+        if checker.failed:
+            break  # the file fails as a whole (its size, encoding or header): store no more of it
+        content.update(piece)
+        await scope.insert(
+            store.JOB_CHUNKS, {"_id": job_key(job.id, chunks), "companyId": scope.company_id, "jobId": job.id, "data": piece}
+        )
+        chunks += 1
+    return chunks
+
+
+async def _vanish(scope: CompanyStore, job: Job) -> None:
+    """Remove a file job that never stored a row, and its pieces (best effort: the store may be
+    what failed; a job left RECEIVING is taken over once abandoned, see Job.abandoned)."""
+    with contextlib.suppress(StoreUnavailable):
+        await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
+        await scope.delete_many(store.JOBS, {"_id": job.id})
 
 
 async def _sent_before(scope: CompanyStore, claim: KeyClaim, job: Job) -> Job:

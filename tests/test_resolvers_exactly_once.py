@@ -19,6 +19,10 @@ HEADER = "Date\tEvar 1\tEvent 1\n"
 COLUMNS = ["Date", "Evar 1", "Event 1"]
 
 
+class ServerKilled(BaseException):
+    """The server's process ends mid-request (a crash, a kill -9): no clean-up runs."""
+
+
 def line(day: int, campaign: str) -> str:
     return f"{moment(day, '12:00'):%m/%d/%Y}\t{campaign}\t1\n"
 
@@ -83,9 +87,9 @@ async def test_a_key_whose_upload_died_mid_file_is_taken_over_and_the_dead_job_r
 
     async def dies_half_way():
         yield text.encode()[:10]
-        raise ConnectionError("the server went down")
+        raise ServerKilled  # no code of the server runs after this: its process is gone
 
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ServerKilled):
         await uploads.upload_file(any_store, any_company.uploader, source.id, "a.txt", dies_half_way(), idempotency_key="k")
     (dead,) = await any_store.find_many(collections.JOBS, {})
     assert dead["status"] == "RECEIVING"
@@ -133,3 +137,16 @@ async def test_a_rows_call_resent_after_its_first_sending_stopped_past_its_count
     assert job.status.value == "QUEUED" and (job.chunks, job.lines_total) == (1, 1)
     (piece,) = await any_store.find_many(collections.JOB_CHUNKS, {})
     assert (piece["jobId"], piece["firstLine"], piece["rows"]) == (job.id, 1, rows)
+
+
+async def test_an_upload_that_fails_mid_file_leaves_no_job_behind(any_store, any_company, source):
+    async def breaks_half_way():
+        yield (HEADER + line(1, "a")).encode()[:10]
+        raise ConnectionError("the client's file could not be read")
+
+    with pytest.raises(ConnectionError):
+        await uploads.upload_file(any_store, any_company.uploader, source.id, "a.txt", breaks_half_way(), idempotency_key="k")
+
+    assert await any_store.find_many(collections.JOBS, {}) == []
+    assert await any_store.find_many(collections.JOB_CHUNKS, {}) == []
+    assert (await upload(any_store, any_company, source, HEADER + line(1, "a"), key="k")).status.value == "QUEUED"
