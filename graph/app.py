@@ -30,8 +30,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph import error_log, graphiql, requests, websockets
 from graph.context import Context
@@ -92,6 +94,25 @@ class GraphQLView(GraphQL[Context, None]):
         if self.limiter and isinstance(request, Request):  # before the body is read; a WebSocket counts each operation
             self.limiter.check(caller, request.client.host if request.client else None)
         return Context.build(self.store, caller, introspection=self.settings.introspection, refusal=api_keys.refusal(authorization))
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """A WebSocket's API key comes in connection_init's payload, as {"Authorization":
+        "Bearer <key>"} (browsers cannot set a WebSocket's headers). A key that is no valid
+        key closes the connection (4403); without one it goes on as the handshake's caller,
+        and every operation meets the same checks as over HTTP."""
+        params = context.connection_params or {}
+        authorization = params.get("Authorization", params.get("authorization"))
+        if authorization is None:
+            return UNSET
+        try:
+            caller = await api_keys.authenticate(self.store, authorization if isinstance(authorization, str) else None)
+        except StoreUnavailable as error:
+            log.error("the store does not answer (%s) reading a WebSocket's API key", error)
+            raise ConnectionRejectionError({"code": STORE_UNAVAILABLE, "message": STORE_UNAVAILABLE_MESSAGE}) from None
+        if caller is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": api_keys.UNAUTHENTICATED_MESSAGE})
+        context.sign_in(caller)
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         if not self.settings.playground:

@@ -1,4 +1,5 @@
-"""The `offline-graph` command: serve, run workers, export the schema, create companies and manage API keys."""
+"""The `offline-graph` command: serve, run workers, export the schema, create companies and
+manage API keys; upload a file to a server and watch a drop folder (these two speak HTTP only)."""
 
 import argparse
 import asyncio
@@ -6,11 +7,11 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 
 from strawberry import relay
 
-from graph import settings
-from graph.schema import schema
+from graph import drop_folder, remote, settings, uploading
 from models.companies import ApiKey, Role
 from models.embedded import EmbeddedStoreUnsupported
 from models.problems import Rejected
@@ -103,7 +104,64 @@ def _parser() -> argparse.ArgumentParser:
     rotate = commands.add_parser("rotate-api-key", help="replace an API key by a new one of its role and name, and revoke it")
     rotate.add_argument("id", help="the key id, as list-api-keys prints it (or its GraphQL id)")
     rotate.set_defaults(run=_rotate_api_key)
+
+    upload = commands.add_parser("upload", help="upload a file to a data source on a server, with progress, and say what became of it")
+    upload.add_argument("file", type=Path, metavar="FILE", help="a tab-delimited file, at most 50 MB")
+    _remote_arguments(upload)
+    upload.add_argument("--dry-run", action="store_true", help="check the file and link its rows as an upload would; store nothing")
+    upload.add_argument(
+        "--idempotency-key", metavar="KEY", help="the upload's key (default: a new one); sent again with it, it is stored once"
+    )
+    upload.add_argument("--allow-duplicate", action="store_true", help="store the file even if its content was uploaded before")
+    upload.set_defaults(run=_upload)
+
+    watch = commands.add_parser("watch", help="upload each NAME.txt of a drop folder once its NAME.fin marker is there")
+    watch.add_argument("folder", type=Path, metavar="DIR")
+    _remote_arguments(watch)
+    watch.add_argument("--once", action="store_true", help="take what is ready, then exit (0: all done, 1: some failed)")
+    watch.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default 5)")
+    watch.set_defaults(run=_watch)
     return parser
+
+
+def _remote_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--data-source", required=True, metavar="ID", help="the data source's id (DataSource.id)")
+    command.add_argument(
+        "--endpoint",
+        default=os.environ.get(remote.ENDPOINT_VARIABLE, remote.DEFAULT_ENDPOINT),
+        metavar="URL",
+        help=f"the server's GraphQL URL (default {remote.DEFAULT_ENDPOINT}, or {remote.ENDPOINT_VARIABLE})",
+    )
+    command.add_argument("--api-key", metavar="KEY", help=f"an UPLOADER or ADMIN key (default: {remote.API_KEY_VARIABLE})")
+    command.add_argument("--poll", type=float, default=1.0, metavar="SECONDS", help="seconds between looks at a running job (default 1)")
+
+
+def _api_key(args) -> str | None:
+    key = args.api_key or os.environ.get(remote.API_KEY_VARIABLE)
+    if not key:
+        print(f"error: give an API key with --api-key or {remote.API_KEY_VARIABLE}.", file=sys.stderr)
+    return key
+
+
+def _upload(args) -> int:
+    key = _api_key(args)
+    if key is None:
+        return uploading.EXIT_ERROR
+    upload = uploading.Upload(
+        args.file, args.data_source, args.endpoint, key, args.dry_run, args.idempotency_key, args.allow_duplicate, args.poll
+    )
+    return asyncio.run(uploading.run(upload))
+
+
+def _watch(args) -> int:
+    key = _api_key(args)
+    if key is None:
+        return uploading.EXIT_ERROR
+    drop = drop_folder.DropFolder(args.folder, args.data_source, args.endpoint, key, args.poll)
+    try:
+        return asyncio.run(drop_folder.run(drop, args.once, args.interval))
+    except KeyboardInterrupt:
+        return 0
 
 
 def _store() -> Store:
@@ -176,6 +234,8 @@ def _worker(args) -> int:
 
 
 def _export_schema(args) -> int:
+    from graph.schema import schema  # here: upload and watch start faster without building it
+
     sdl = schema.as_str() + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:

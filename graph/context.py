@@ -1,6 +1,6 @@
 """The per-request context: the store, who is calling, and the request's DataLoaders."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -27,6 +27,8 @@ class Context:
     jobs: DataLoader[str, Job | None]
     introspection: bool = True  # whether this server answers __schema and __type (settings)
     refusal: api_keys.Refusal = api_keys.NO_AUTHORIZATION  # why there is no caller, when there is none
+    # A WebSocket's connection_init payload: Strawberry sets it on the connection's context.
+    connection_params: dict[str, object] | None = field(default=None)
 
     @classmethod
     def build(
@@ -45,6 +47,14 @@ class Context:
             hits=DataLoader(lambda pages: visitors.page_hits_of_many(store, caller, pages)),
             jobs=DataLoader(lambda ids: jobs.get_many(store, caller, ids)),
         )
+
+    def sign_in(self, caller: Caller) -> None:
+        """This connection's context as `caller`'s, fresh loaders included (a WebSocket's key
+        comes in its init message, after the context was made for the handshake)."""
+        fresh = Context.build(self.store, caller, self.introspection)
+        for each in fields(self):
+            if each.name != "connection_params":
+                setattr(self, each.name, getattr(fresh, each.name))
 
 
 Info = strawberry.Info[Context, None]

@@ -1,6 +1,7 @@
-"""The file log in the graph: jobs, their counts and progress, and their problems."""
+"""The file log in the graph: jobs, their counts and progress, their problems, deleting
+a job's data, and a job's progress as a subscription."""
 
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -8,10 +9,11 @@ import strawberry
 from strawberry import relay
 
 from graph.context import Info
+from graph.errors import UserError, attempt
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, encode_cursor, page_size
 from models import jobs as job_models
 from models import upload_rows
-from resolvers import jobs
+from resolvers import job_deletion, jobs
 
 if TYPE_CHECKING:
     from graph.data_sources import DataSource
@@ -53,9 +55,12 @@ class Job(relay.Node):
     name: str = strawberry.field(description="The file's name, or the rows job's name.")
     status: JobStatus
     row_count: int = strawberry.field(description="Data rows: not comments, blank lines or the header.")
-    linked_by_transaction: int
+    linked_by_transaction: int = strawberry.field(description="Rows linked to a transaction snapshot, late links included.")
     linked_by_visitor: int
     summary_rows: int = strawberry.field(description="Rows stored with their own values only.")
+    late_linked_rows: int = strawberry.field(
+        description="Of those linked by transaction, the rows stored as summary rows and linked when their transaction was collected."
+    )
     skipped_rows: int = strawberry.field(description="Rows not stored, for an error or a warning on them.")
     error_count: int
     warning_count: int
@@ -65,6 +70,8 @@ class Job(relay.Node):
     finished_at: datetime | None
     progress: float = strawberry.field(description="0 to 1: the share of the job's lines processed.")
     lines_done: int = strawberry.field(description="Lines processed so far.")
+    deleted_at: datetime | None = strawberry.field(description="When its data was deleted (deleteJobData).")
+    deleted_by: str | None = strawberry.field(description="The id of the API key that deleted its data.")
     model: strawberry.Private[job_models.Job]
 
     @strawberry.field(description="Every problem, in line order.")
@@ -95,13 +102,16 @@ class Job(relay.Node):
             node_id=job.id,
             name=job.name,
             status=job.status,
-            **count_fields(job.counts),
+            **count_fields(job.counts_now),
+            late_linked_rows=job.late_linked,
             size_bytes=job.size_bytes,
             received_at=job.received_at,
             started_at=job.started_at,
             finished_at=job.finished_at,
             progress=job.progress,
             lines_done=job.lines_done,
+            deleted_at=job.deleted_at,
+            deleted_by=job.deleted_by,
             model=job,
         )
 
@@ -131,3 +141,58 @@ async def jobs_connection(
     ctx = info.context
     items, more = await jobs.page(ctx.store, ctx.caller, where, job_filter, decode_cursor(after), page_size(first))
     return connection(items, more, lambda j: j.id, Job.from_model)
+
+
+def own_job_id(global_id: str) -> str:
+    """The job id inside a global id; a malformed id, or one of another type, names none
+    (the look-up then answers NOT_FOUND)."""
+    try:
+        decoded = relay.GlobalID.from_id(global_id)
+    except ValueError:
+        return ""
+    return decoded.node_id if decoded.type_name == "Job" else ""
+
+
+@strawberry.input
+class DeleteJobDataInput:
+    job_id: strawberry.ID
+
+
+@strawberry.type
+class DeleteJobDataPayload:
+    job: Job | None = strawberry.field(description="The job, DELETED: it stays in the file log as the record.")
+    deleted_row_count: int = strawberry.field(description="The rows this call removed, their metrics with them.")
+    already_deleted: bool = strawberry.field(description="The job's data was deleted before: this call changed nothing.")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class JobMutations:
+    @strawberry.mutation(
+        description="Remove every row a job stored (its metrics with them), its problems and stored file; the transactions' "
+        "linked-row counts follow at once. A job being processed is stopped first. Asking again changes nothing. ADMIN."
+    )
+    async def delete_job_data(self, info: Info, input: DeleteJobDataInput) -> DeleteJobDataPayload:
+        ctx = info.context
+        deletion, errors = await attempt(job_deletion.delete_job_data(ctx.store, ctx.caller, own_job_id(input.job_id)))
+        if deletion is None:
+            return DeleteJobDataPayload(job=None, deleted_row_count=0, already_deleted=False, user_errors=errors)
+        return DeleteJobDataPayload(
+            job=Job.from_model(deletion.job),
+            deleted_row_count=deletion.deleted_rows,
+            already_deleted=deletion.already_deleted,
+            user_errors=[],
+        )
+
+
+@strawberry.type
+class JobSubscriptions:
+    @strawberry.subscription(
+        description="The job now, then each time its status, lines done or counts change, until it has ended "
+        "(SUCCESS, FAILED or DELETED). Over graphql-transport-ws, with the API key in connection_init's payload: "
+        '{"Authorization": "Bearer <key>"}. READER or more.'
+    )
+    async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
+        ctx = info.context
+        async for job in jobs.progress(ctx.store, ctx.caller, own_job_id(job_id)):
+            yield Job.from_model(job)

@@ -53,6 +53,10 @@ class ReportSuite(relay.Node):
         description="How long a transaction snapshot links offline rows. A change applies to snapshots recorded after it."
     )
     transaction_id_recording: TransactionIdRecording
+    late_transaction_linking: bool = strawberry.field(
+        description="Summary rows stored because their transaction id was not collected yet are linked when it is, "
+        "within the Transaction ID window."
+    )
     created_at: datetime
     model: strawberry.Private[suite_models.ReportSuite]
 
@@ -131,6 +135,7 @@ class ReportSuite(relay.Node):
             transaction_id_recording=TransactionIdRecording(
                 enabled=recording.enabled, changed_at=recording.changed_at, changed_by=recording.changed_by
             ),
+            late_transaction_linking=suite.late_transaction_linking,
             created_at=suite.created_at,
             model=suite,
         )
@@ -162,6 +167,7 @@ class CreateReportSuiteInput:
     currency: str | None = strawberry.field(default=None, description="ISO 4217; default USD.")
     visit_timeout_minutes: int | None = strawberry.field(default=None, description="1 to 720; default 30.")
     transaction_id_window_days: int | None = strawberry.field(default=None, description="1 to 761; default 90.")
+    late_transaction_linking: bool | None = strawberry.field(default=None, description="Default on.")
 
 
 @strawberry.input
@@ -180,6 +186,7 @@ class UpdateReportSuiteInput:
     currency: str | None = None
     visit_timeout_minutes: int | None = None
     transaction_id_window_days: int | None = None
+    late_transaction_linking: bool | None = None
     evars: list[EvarSettingInput] | None = strawberry.field(default=None, description="Only the eVars to change.")
 
 
@@ -205,6 +212,7 @@ def _settings(input: CreateReportSuiteInput | UpdateReportSuiteInput) -> dict:
         "currency": input.currency,
         "visit_timeout_minutes": input.visit_timeout_minutes,
         "transaction_id_window_days": input.transaction_id_window_days,
+        "late_transaction_linking": input.late_transaction_linking,
     }
 
 

@@ -23,6 +23,7 @@ from graph.extensions.max_query_cost import MaxQueryCost
 from graph.extensions.max_query_depth import MaxQueryDepth
 from graph.extensions.max_query_fields import MaxQueryFields
 from graph.extensions.require_api_key import RequireApiKey
+from graph.jobs import JobMutations, JobSubscriptions
 from graph.report_suites import ReportSuiteMutations, ReportSuiteQueries
 from graph.uploads import UploadMutations
 from graph.viewer import ViewerQueries
@@ -42,7 +43,12 @@ class Query(ViewerQueries, ReportSuiteQueries, ApiKeyQueries):
 
 
 @strawberry.type
-class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations, ApiKeyMutations):
+class Mutation(ReportSuiteMutations, DataSourceMutations, CollectionMutations, UploadMutations, JobMutations, ApiKeyMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(JobSubscriptions):
     pass
 
 
@@ -66,6 +72,7 @@ class OfflineGraphSchema(strawberry.Schema):
 schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     # The guards run before validation, in this order: the first to refuse answers.
     extensions=[
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -19,6 +19,12 @@ from resolvers import uploads
 READ_BYTES = 1024 * 1024
 
 
+IDEMPOTENCY_KEY = (
+    "Sent again with the same key to the same data source within 24 hours, the upload stores nothing new "
+    "and returns the first one's job (a UUID per upload will do)."
+)
+
+
 @strawberry.input
 class UploadDataSourceFileInput:
     data_source_id: strawberry.ID
@@ -26,6 +32,11 @@ class UploadDataSourceFileInput:
     name: str | None = strawberry.field(
         default=None,
         description="The job's name in the file log (jobs of a data source are processed in name order); default the file's name.",
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY_KEY)
+    allow_duplicate: bool = strawberry.field(
+        default=False,
+        description="Store the file even if a job of this data source holds the same content (else DUPLICATE_UPLOAD).",
     )
 
 
@@ -40,6 +51,11 @@ class UploadDataSourceRowsInput:
         description=f"At most {job_models.MAX_ROWS_PER_CALL:,} rows a call; a job takes at most {job_models.MAX_CALLS_PER_JOB} calls and 50 MB."
     )
     finished: bool = strawberry.field(default=False, description="The last call of the job: it is processed once this arrives.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="One key per call (not per job): the same call sent again with it within 24 hours adds nothing and "
+        "returns the job; the key sent with other rows is refused IDEMPOTENCY_KEY_REUSED.",
+    )
 
 
 @strawberry.input
@@ -62,7 +78,7 @@ class RestartDataSourceProcessingInput:
 
 @strawberry.type
 class JobPayload:
-    job: Job | None
+    job: Job | None = strawberry.field(description="The job; with DUPLICATE_UPLOAD, the earlier job holding the same content.")
     user_errors: list[UserError]
 
 
@@ -117,12 +133,22 @@ class UploadMutations:
     async def upload_data_source_file(self, info: Info, input: UploadDataSourceFileInput) -> JobPayload:
         ctx = info.context
 
+        earlier: job_models.Job | None = None
+
         async def work() -> job_models.Job:
+            nonlocal earlier
             filename = getattr(input.file, "filename", None)
             source_id = _data_source_id(input.data_source_id)
-            return await uploads.upload_file(ctx.store, ctx.caller, source_id, filename, _read(input.file), input.name)
+            try:
+                return await uploads.upload_file(
+                    ctx.store, ctx.caller, source_id, filename, _read(input.file), input.name, input.idempotency_key, input.allow_duplicate
+                )
+            except uploads.DuplicateUpload as duplicate:
+                earlier = duplicate.earlier  # answered as the payload's job, beside the userError naming it
+                raise
 
-        return _job_payload(*await attempt(work()))
+        job, errors = await attempt(work())
+        return _job_payload(job or earlier, errors)
 
     @strawberry.mutation(description="Send rows as JSON; calls with the same job name make one job. UPLOADER or ADMIN.")
     async def upload_data_source_rows(self, info: Info, input: UploadDataSourceRowsInput) -> JobPayload:
@@ -130,7 +156,9 @@ class UploadMutations:
 
         async def work() -> job_models.Job:
             source_id = _data_source_id(input.data_source_id)
-            return await uploads.upload_rows(ctx.store, ctx.caller, source_id, input.job_name, input.columns, input.rows, input.finished)
+            return await uploads.upload_rows(
+                ctx.store, ctx.caller, source_id, input.job_name, input.columns, input.rows, input.finished, input.idempotency_key
+            )
 
         return _job_payload(*await attempt(work()))
 

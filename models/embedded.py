@@ -136,8 +136,8 @@ class EmbeddedCollection:
         count: int = await self._db.run(lambda: self._collection.count_documents(query))
         return count
 
-    async def update_one(self, query: Doc, update: Doc) -> Any:
-        return await self._db.run(lambda: self._collection.update_one(query, update))
+    async def update_one(self, query: Doc, update: Doc, upsert: bool = False) -> Any:
+        return await self._db.run(lambda: self._collection.update_one(query, update, upsert=upsert))
 
     async def delete_many(self, query: Doc) -> Any:
         return await self._db.run(lambda: self._collection.delete_many(query))

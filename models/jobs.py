@@ -5,6 +5,11 @@ while a worker holds its lease, and SUCCESS or FAILED at the end. A worker that 
 leaves its lease to run out; another then takes the job up again from its last
 checkpoint. Every write of a job is a versioned replace of the whole document, so a
 claim, a checkpoint or a finish made on a stale copy is refused, never merged.
+
+Deleting a job's data (resolvers/job_deletion.py) first marks it DELETING: that write
+moves its version, so the worker holding it fails its next checkpoint and stops. Once its
+rows, problems and pieces are gone it is DELETED, with who and when; it stays in the file
+log as the record of what was removed.
 """
 
 from dataclasses import dataclass, field, replace
@@ -17,6 +22,9 @@ MAX_ROWS_PER_CALL = 10_000
 MAX_CALLS_PER_JOB = 100
 CHUNK_BYTES = 255 * 1024  # one stored piece of an uploaded file, far below 16 MB
 LEASE = timedelta(seconds=60)  # renewed at every checkpoint; a worker gone this long is presumed dead
+# A file streams in within one request (50 MB at most, read from the request's spooled
+# copy): a file job still receiving this long after it began lost its request with its server.
+RECEIVE_TIMEOUT = timedelta(minutes=15)
 MAX_NAME_BYTES = 200
 
 
@@ -26,6 +34,8 @@ class JobStatus(str, Enum):
     PROCESSING = "PROCESSING"
     SUCCESS = "SUCCESS"
     FAILED = "FAILED"
+    DELETING = "DELETING"  # its data is being removed; no worker takes it
+    DELETED = "DELETED"  # its rows, problems and pieces are removed
 
 
 class JobSource(str, Enum):
@@ -33,7 +43,10 @@ class JobSource(str, Enum):
     ROWS = "ROWS"  # JSON rows from the rows mutation, stored one chunk a call
 
 
-FINISHED = (JobStatus.SUCCESS, JobStatus.FAILED)
+FINISHED = (JobStatus.SUCCESS, JobStatus.FAILED, JobStatus.DELETED)
+GONE = (JobStatus.DELETING, JobStatus.DELETED)  # its data is removed, or being removed
+# No row of these is stored, or will be: a file with the same content may be sent again.
+STORES_NO_ROWS = (JobStatus.FAILED, *GONE)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,17 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class CallKey:
+    """The idempotency key of one call of a rows job: the piece it stored and a digest of
+    what it sent, so a resent call is recognised and a key reused for other rows is not."""
+
+    key: str
+    chunk: int  # the piece it is stored as
+    first_line: int
+    digest: str
+
+
+@dataclass(frozen=True)
 class Lease:
     owner: str
     until: datetime
@@ -96,7 +120,21 @@ class Job:
     lines_done: int = 0  # the checkpoint: every line up to here is processed and counted
     lines_total: int = 0  # lines received so far (a file's once all of it was seen)
     lease: Lease | None = None
+    call_keys: tuple[CallKey, ...] = ()  # the calls of a rows job sent with an idempotency key
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None  # the id of the API key that deleted its data
     version: int = 1
+    # Its summary rows linked since, when their transaction was collected online. Kept beside
+    # the job (store.LATE_LINKS), never in it: a worker writes the job whole while it runs.
+    late_linked: int = 0
+
+    @property
+    def counts_now(self) -> Counts:
+        """The counts as they stand: rows linked late moved from summary to linked by transaction."""
+        late = self.late_linked
+        return replace(
+            self.counts, linked_by_transaction=self.counts.linked_by_transaction + late, summary_rows=self.counts.summary_rows - late
+        )
 
     @property
     def progress(self) -> float:
@@ -106,6 +144,10 @@ class Job:
         if not self.lines_total:
             return 0.0
         return min(1.0, self.lines_done / self.lines_total)
+
+    def abandoned(self, now: datetime) -> bool:
+        """A file job whose upload died with its server before the file was all stored."""
+        return self.source is JobSource.FILE and self.status is JobStatus.RECEIVING and self.received_at + RECEIVE_TIMEOUT <= now
 
     def claimable(self, now: datetime) -> bool:
         """Queued, or processing under a lease that ran out (its worker is presumed dead)."""
@@ -122,6 +164,9 @@ class Job:
 
     def finished(self, status: JobStatus, now: datetime) -> "Job":
         return self.next(status=status, finished_at=now, lease=None)
+
+    def call_key(self, key: str) -> CallKey | None:
+        return next((c for c in self.call_keys if c.key == key), None)
 
     def next(self, **changes: Any) -> "Job":
         """This job changed, as the next version of the stored copy."""
@@ -150,6 +195,9 @@ class Job:
             "linesDone": self.lines_done,
             "linesTotal": self.lines_total,
             "lease": {"owner": self.lease.owner, "until": self.lease.until} if self.lease else None,
+            "callKeys": [{"key": c.key, "chunk": c.chunk, "firstLine": c.first_line, "digest": c.digest} for c in self.call_keys],
+            "deletedAt": self.deleted_at,
+            "deletedBy": self.deleted_by,
             "version": self.version,
         }
 
@@ -178,6 +226,9 @@ class Job:
             lines_done=doc["linesDone"],
             lines_total=doc["linesTotal"],
             lease=Lease(lease["owner"], lease["until"]) if lease else None,
+            call_keys=tuple(CallKey(c["key"], c["chunk"], c["firstLine"], c["digest"]) for c in doc.get("callKeys", ())),
+            deleted_at=doc.get("deletedAt"),
+            deleted_by=doc.get("deletedBy"),
             version=doc["version"],
         )
 

@@ -60,3 +60,13 @@ def problem_key(job_id: str, line: int, n: int) -> str:
 def receiving_key(data_source_id: str, job_name: str) -> str:
     """The rows job still receiving calls under this name on this data source: one at a time."""
     return f"{data_source_id}{SEPARATOR}{job_name}"
+
+
+def upload_key(data_source_id: str, idempotency_key: str) -> str:
+    """An upload (a file, or one call of rows) sent with this idempotency key to this data source."""
+    return f"{data_source_id}{SEPARATOR}{idempotency_key}"
+
+
+def content_key(data_source_id: str, sha256: str) -> str:
+    """The file content (its SHA-256, in hex) a data source holds rows of."""
+    return f"{data_source_id}{SEPARATOR}{sha256}"

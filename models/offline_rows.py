@@ -4,9 +4,13 @@ A row keeps its own values, what linking added (a transaction snapshot's values,
 visitor's state as of the row's time), and how it was linked. Its own values win over
 what linking adds. Linking only fills rows: it never changes a snapshot or a hit. A
 row's `_id` is its job and line, so processing a job again never stores a row twice.
+
+A transaction row whose id was not collected yet is stored as a summary row that waits
+for it (`awaits_transaction_until`, the Transaction ID window from when it was stored):
+collected within that time, the transaction links it late (resolvers/late_linking.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -39,6 +43,8 @@ class OfflineRow:
     link: Link
     transaction_id: str | None
     visitor_id: str | None  # the visitor it belongs to: its own id, or its snapshot's visitor
+    awaits_transaction_until: datetime | None = None  # a summary row its transaction may still link
+    late_linked: bool = False  # stored as a summary row, linked when its transaction was collected
 
     @property
     def values(self) -> dict[str, str]:
@@ -61,6 +67,8 @@ class OfflineRow:
             "link": self.link.value,
             "transactionId": self.transaction_id,
             "visitorId": self.visitor_id,
+            "awaitsTransactionUntil": self.awaits_transaction_until,
+            "lateLinked": self.late_linked,
         }
 
     @classmethod
@@ -81,6 +89,8 @@ class OfflineRow:
             link=Link(doc["link"]),
             transaction_id=doc["transactionId"],
             visitor_id=doc["visitorId"],
+            awaits_transaction_until=doc.get("awaitsTransactionUntil"),
+            late_linked=doc.get("lateLinked", False),
         )
 
 
@@ -94,6 +104,7 @@ class Target:
     job_id: str
     integration: Integration
     visitor_column: int | None = None  # where rows carry the visitor id, for the unknown-visitor warning
+    late_link_until: datetime | None = None  # how long a row with an unknown transaction id waits for it
 
 
 def link(target: Target, row: ParsedRow, snapshot: Snapshot | None, visitor_values: dict[str, str] | None) -> OfflineRow:
@@ -101,9 +112,11 @@ def link(target: Target, row: ParsedRow, snapshot: Snapshot | None, visitor_valu
     unknown or expired); `visitor_values` its visitor's state as of its time (None: a
     visitor never collected). Anything that does not link makes a summary row."""
     added: dict[str, str] = {}
-    kind, visitor_id = Link.SUMMARY, None
+    kind, visitor_id, awaits = Link.SUMMARY, None, None
     if target.integration is Integration.TRANSACTION_ID and snapshot is not None:
         kind, visitor_id, added = Link.TRANSACTION, snapshot.visitor_id, snapshot.values
+    elif target.integration is Integration.TRANSACTION_ID and row.transaction_id:
+        awaits = target.late_link_until
     elif target.integration is Integration.VISITOR_ID and visitor_values is not None:
         kind, visitor_id, added = Link.VISITOR, row.visitor_id, visitor_values
     return OfflineRow(
@@ -121,4 +134,19 @@ def link(target: Target, row: ParsedRow, snapshot: Snapshot | None, visitor_valu
         link=kind,
         transaction_id=row.transaction_id,
         visitor_id=visitor_id,
+        awaits_transaction_until=awaits,
+    )
+
+
+def linked_late(row: OfflineRow, snapshot: Snapshot) -> OfflineRow:
+    """A waiting summary row once its transaction is collected: the snapshot's values it
+    does not set itself, and the snapshot's visitor, as if it had linked when stored."""
+    added = {k: v for k, v in snapshot.values.items() if k not in row.own}
+    return replace(
+        row,
+        added=added,
+        link=Link.TRANSACTION,
+        visitor_id=snapshot.visitor_id,
+        awaits_transaction_until=None,
+        late_linked=True,
     )

@@ -65,6 +65,9 @@ class ReportSuite:
     transaction_id_window_days: int = 90
     recording: Recording = Recording()
     evars: dict[int, EvarSetting] = field(default_factory=dict)  # only those set away from the defaults
+    # Summary rows stored because their transaction id was not collected yet are linked when
+    # it is (resolvers/late_linking.py).
+    late_transaction_linking: bool = True
     version: int = 1
 
     def local_day(self, at: datetime) -> str:
@@ -101,6 +104,7 @@ class ReportSuite:
             "evars": {
                 str(n): {"expiration": s.expiration.value, "days": s.days, "allocation": s.allocation.value} for n, s in self.evars.items()
             },
+            "lateTransactionLinking": self.late_transaction_linking,
             "version": self.version,
         }
 
@@ -121,6 +125,7 @@ class ReportSuite:
                 int(n): EvarSetting(int(n), Expiration(s["expiration"]), s["days"], Allocation(s["allocation"]))
                 for n, s in doc["evars"].items()
             },
+            late_transaction_linking=doc.get("lateTransactionLinking", True),
             version=doc["version"],
         )
 
@@ -142,6 +147,7 @@ def check_settings(
     currency: str | None = None,
     visit_timeout_minutes: int | None = None,
     transaction_id_window_days: int | None = None,
+    late_transaction_linking: bool | None = None,  # a switch: any value will do
 ) -> list[Problem]:
     """Every problem with the settings given (None means not given)."""
     problems = check_name("name", name) if name is not None else []

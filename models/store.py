@@ -34,6 +34,10 @@ JOB_CHUNKS = "job_chunks"  # the stored pieces of an upload: file bytes, or one 
 JOB_NAMES = "job_names"  # the rows jobs still receiving, by data source and job name
 PROBLEMS = "problems"  # what processing found wrong, by job and line
 ROWS = "rows"  # offline rows as stored
+UPLOAD_KEYS = "upload_keys"  # idempotency keys of uploads, by data source and key, for 24 hours
+UPLOAD_CONTENTS = "upload_contents"  # the job holding each file content, by data source and SHA-256
+LATE_LINKS = "late_links"  # per job: its rows linked late, when their transaction was collected
+WAITING = "waiting_transactions"  # the transaction ids offline rows wait for, by report suite and id
 
 # Declared next to the collections, created at start-up. Uniqueness lives in the `_id`s,
 # which are built from the natural keys in models/keys.py (report suites 'companyId|rsid',
@@ -62,6 +66,11 @@ INDEXES: dict[str, list[IndexModel]] = {
     ],
     JOB_CHUNKS: [IndexModel([("jobId", ASCENDING)])],
     PROBLEMS: [IndexModel([("jobId", ASCENDING)])],
+    # Removed a day after they expire: reads check expiry themselves, so the monitor only
+    # collects garbage, and servers whose clocks differ a little still agree on a key.
+    UPLOAD_KEYS: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=24 * 3600)],
+    UPLOAD_CONTENTS: [IndexModel([("jobId", ASCENDING)])],
+    WAITING: [IndexModel([("expiresAt", ASCENDING)], expireAfterSeconds=24 * 3600)],  # garbage only, as for keys
     ROWS: [
         IndexModel([("jobId", ASCENDING)]),
         IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)]),
@@ -209,18 +218,19 @@ class Store:
         await self.db[collection].update_one(query, {"$inc": counts})
 
     @_answering
-    async def set_fields(self, collection: str, changes: dict[Any, Doc], scope: Doc | None = None) -> None:
+    async def set_fields(self, collection: str, changes: dict[Any, Doc], scope: Doc | None = None, upsert: bool = False) -> None:
         """Set fields of documents by `_id` ({id: {field: value}}), of those `scope` also
-        matches. Numbers and strings only: some wire servers store a `$set` datetime as a string."""
+        matches; with `upsert`, a missing one is made of its `_id`, `scope` and the fields.
+        Numbers, strings and lists only: some wire servers store a `$set` datetime as a string."""
         if not changes:
             return
         self.round_trips += 1
         updates = [({"_id": i, **(scope or {})}, {"$set": f}) for i, f in changes.items()]
         if self.embedded:  # mongomock cannot take today's bulk operations
             for query, update in updates:
-                await self.db[collection].update_one(query, update)
+                await self.db[collection].update_one(query, update, upsert=upsert)
             return
-        await self.db[collection].bulk_write([UpdateOne(query, update) for query, update in updates], ordered=False)
+        await self.db[collection].bulk_write([UpdateOne(query, update, upsert=upsert) for query, update in updates], ordered=False)
 
     @_answering
     async def delete_many(self, collection: str, query: Doc) -> int:
@@ -309,8 +319,8 @@ class CompanyStore:
     async def increment(self, collection: str, query: Doc, counts: dict[str, int]) -> None:
         await self.store.increment(collection, self.own(query), counts)
 
-    async def set_fields(self, collection: str, changes: dict[Any, Doc]) -> None:
-        await self.store.set_fields(collection, changes, scope={"companyId": self.company_id})
+    async def set_fields(self, collection: str, changes: dict[Any, Doc], upsert: bool = False) -> None:
+        await self.store.set_fields(collection, changes, scope={"companyId": self.company_id}, upsert=upsert)
 
     async def delete_many(self, collection: str, query: Doc) -> int:
         return await self.store.delete_many(collection, self.own(query))

@@ -46,7 +46,7 @@ from models.profiles import VisitorState, apply_hit
 from models.report_suites import ReportSuite
 from models.snapshots import Snapshot, TransactionIdResult
 from models.store import CompanyStore, Doc, Store
-from resolvers import profiles, report_suites, snapshots
+from resolvers import late_linking, profiles, report_suites, snapshots
 from resolvers.api_keys import tenant
 
 MAX_HITS_PER_CALL = 1000
@@ -96,6 +96,7 @@ async def collect_hits(db: Store, caller: Caller | None, rsid: str, hits: list[H
     for applied, _ in written:
         outcomes[applied.hit.index].visit_number = applied.visit_number
     recorded, results = await snapshots.record(scope, suite, written, now)
+    await late_linking.link_waiting(scope, suite, recorded, now)  # offline rows that came before their transaction
     for index, transaction_ids in results.items():
         outcomes[index].transaction_ids = transaction_ids
     return Collection([outcomes[i] for i in range(len(hits))], recorded)

@@ -1,19 +1,23 @@
-"""The file log: jobs by id, a data source's or report suite's jobs newest first, and a
-job's problems in line order."""
+"""The file log: jobs by id, a data source's or report suite's jobs newest first, a
+job's problems in line order, and a job's progress as it changes."""
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from models import clock, store
 from models.companies import Caller, Role
-from models.jobs import Job, JobStatus
-from models.problems import Rejected, invalid
-from models.store import Doc, Store
+from models.jobs import FINISHED, Job, JobStatus
+from models.problems import Rejected, invalid, not_found
+from models.store import CompanyStore, Doc, Store
 from models.upload_rows import LineProblem, Severity
+from resolvers import late_linking
 from resolvers.api_keys import tenant
 
 MAX_LOOKBACK_DAYS = 3650
 MAX_NAME_FILTER_CHARS = 200
+PROGRESS_POLL_SECONDS = 1.0  # the test stores have no change streams: progress is read from the job
 
 
 @dataclass(frozen=True)
@@ -41,9 +45,24 @@ class JobFilter:
 
 async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[Job | None]:
     """The caller's jobs among `ids`, in order; None where it has none."""
-    docs = await tenant(db, caller, Role.READER).find_many(store.JOBS, {"_id": {"$in": list(ids)}})
-    found = {doc["_id"]: Job.from_doc(doc) for doc in docs}
+    scope = tenant(db, caller, Role.READER)
+    docs = await scope.find_many(store.JOBS, {"_id": {"$in": list(ids)}})
+    found = {job.id: job for job in await with_late_links(scope, [Job.from_doc(doc) for doc in docs])}
     return [found.get(i) for i in ids]
+
+
+async def get(db: Store, caller: Caller | None, job_id: str) -> Job:
+    """The caller's job, or NOT_FOUND on `jobId`."""
+    (job,) = await get_many(db, caller, [job_id])
+    if job is None:
+        raise not_found("jobId", f"Job '{job_id}'")
+    return job
+
+
+async def with_late_links(scope: CompanyStore, jobs: list[Job]) -> list[Job]:
+    """The jobs with their rows linked late since they were processed (see late_linking)."""
+    late = await late_linking.late_links(scope, [job.id for job in jobs])
+    return [replace(job, late_linked=late.get(job.id, 0)) for job in jobs]
 
 
 async def page(
@@ -54,7 +73,7 @@ async def page(
     job_filter.check()
     scope = tenant(db, caller, Role.READER)
     docs, more = await scope.find_page(store.JOBS, where | job_filter.query(clock.now()), "_id", True, after, first)
-    return [Job.from_doc(doc) for doc in docs], more
+    return await with_late_links(scope, [Job.from_doc(doc) for doc in docs]), more
 
 
 async def problems_page(
@@ -67,3 +86,16 @@ async def problems_page(
 
 def _problem(doc: Doc) -> LineProblem:
     return LineProblem(doc["line"], doc["column"], doc["code"], doc["message"], Severity(doc["severity"]))
+
+
+async def progress(db: Store, caller: Caller | None, job_id: str) -> AsyncIterator[Job]:
+    """The caller's job now, then each time it changes, until it has ended (SUCCESS, FAILED
+    or DELETED). NOT_FOUND at once for a job of another company, or none."""
+    job = await get(db, caller, job_id)
+    yield job
+    while job.status not in FINISHED:
+        await asyncio.sleep(PROGRESS_POLL_SECONDS)
+        now = await get(db, caller, job_id)
+        if (now.version, now.late_linked) != (job.version, job.late_linked):
+            job = now
+            yield job

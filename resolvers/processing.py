@@ -8,8 +8,10 @@ states a batch, see resolvers/snapshots.py and resolvers/profiles.py), writes th
 and their problems under ids made of the job and line, and checkpoints the job: the line
 reached, the counts so far, and a renewed lease. A worker that dies leaves the lease to
 run out; the next one resumes after the checkpoint. Rows written after it are written
-again under the same ids (the store keeps the first), and the counts of the batch are
-counted once, at the checkpoint: so the final counts are exact whatever stopped.
+again under the same ids (the store keeps the first, and the batch is counted as stored),
+and the counts of the batch are counted once, at the checkpoint: so the final counts are
+exact whatever stopped. A job whose data is being deleted fails its worker's next
+checkpoint; the worker then removes what it stored since (resolvers/job_deletion.py).
 
 The worker serves every company: it finds jobs across companies, then works on each job
 only through that job's company view of the store.
@@ -22,19 +24,19 @@ import secrets
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models import clock, store
 from models.data_sources import DataSource, Integration
 from models.fields import VISITOR_ID
-from models.jobs import Counts, Job, JobSource, JobStatus, Lease, next_to_process
+from models.jobs import GONE, Counts, Job, JobSource, JobStatus, Lease, next_to_process
 from models.keys import problem_key, report_suite_key
 from models.offline_rows import Link, OfflineRow, Target, link
 from models.report_suites import ReportSuite
 from models.store import CompanyStore, Doc, Store
 from models.upload_files import Encoding, RowReader
 from models.upload_rows import LineProblem, ParsedRow, RowChecker, Severity, check_header
-from resolvers import profiles, snapshots
+from resolvers import job_deletion, late_linking, profiles, snapshots
 
 log = logging.getLogger("offline_graph")
 BATCH_ROWS = 5000
@@ -130,7 +132,8 @@ async def process(db: Store, job: Job, batch_rows: int = BATCH_ROWS, stop: async
     suite = ReportSuite.from_doc(await _required(scope, store.REPORT_SUITES, report_suite_key(job.company_id, job.rsid)))
     if source.stop_on_errors and job.row_errors:
         return await _fail_and_lock(scope, job, source, suite)
-    rows_target = target(job.company_id, job.id, source, job.columns)
+    waits = clock.now() + timedelta(days=suite.transaction_id_window_days)
+    rows_target = target(job.company_id, job.id, source, job.columns, late_link_until=waits)
     counts = job.counts
     async for parsed, problems, skipped in batches(_items(scope, job, source, suite, after_line=job.lines_done), batch_rows):
         job, counts = await _write_batch(scope, suite, rows_target, job, counts, parsed, problems, skipped)
@@ -182,18 +185,41 @@ async def _write_batch(
     now = clock.now()
     batch = await link_rows(scope, suite, target, parsed, now)
     all_problems = in_order(problems + batch.problems)
-    await scope.insert_many(store.ROWS, [row.to_doc() for row in batch.rows])
+    refused = await scope.insert_many(store.ROWS, [row.to_doc() for row in batch.rows])
+    rows = await _as_stored(scope, batch.rows, refused) if refused else batch.rows
+    await late_linking.link_stored(scope, suite, rows, now)
     await scope.insert_many(store.PROBLEMS, problem_docs(job, all_problems))
-    await snapshots.count_linked_rows(
-        scope, suite.rsid, [r.transaction_id for r in batch.rows if r.link is Link.TRANSACTION and r.transaction_id]
-    )
-    counts = counts + tally(batch.rows, all_problems, skipped)
+    linked = [r.transaction_id for r in (*batch.rows, *rows) if r.link is Link.TRANSACTION and r.transaction_id]
+    await snapshots.count_linked_rows(scope, suite.rsid, linked)
+    counts = counts + tally(rows, all_problems, skipped)
     last_line = max([job.lines_done, *(r.line for r in parsed), *skipped])
     checkpointed = job.checkpoint(last_line, counts, now)
     if not await scope.replace_versioned(store.JOBS, checkpointed.to_doc()):
-        log.warning("job %s: the lease was lost to another worker; stopping", job.id)
+        await _lost(scope, job)
         return replace(job, lease=None), counts
     return checkpointed, counts
+
+
+async def _as_stored(scope: CompanyStore, rows: list[OfflineRow], refused: set[int]) -> list[OfflineRow]:
+    """The batch's rows as the store holds them. Rows a worker that died stored before its
+    checkpoint are kept as first stored, and counted so: one linked late since then counts
+    as the summary row it was stored as (the job's late links count it, see late_linking)."""
+    held = await scope.find_many(store.ROWS, {"_id": {"$in": [rows[i].id for i in refused]}})
+    stored = {doc["_id"]: OfflineRow.from_doc(doc) for doc in held}
+    as_stored = [stored.get(row.id, row) for row in rows]
+    return [replace(row, link=Link.SUMMARY) if row.late_linked else row for row in as_stored]
+
+
+async def _lost(scope: CompanyStore, job: Job) -> None:
+    """A write of the job was refused: another worker holds it now, or its data is being
+    deleted. Then what this worker stored since the deletion began must go as well: the
+    deletion removed only what was there when it looked."""
+    doc = await scope.find_one(store.JOBS, {"_id": job.id})
+    if doc is not None and JobStatus(doc["status"]) not in GONE:
+        log.warning("job %s: the lease was lost to another worker; stopping", job.id)
+        return
+    log.info("job %s: its data is being deleted; stopping", job.id)
+    await job_deletion.remove_rows(scope, job)
 
 
 async def _fail_and_lock(scope: CompanyStore, job: Job, source: DataSource, suite: ReportSuite) -> Job:
@@ -225,15 +251,17 @@ async def _release(scope: CompanyStore, job: Job) -> Job:
 async def _finish(scope: CompanyStore, job: Job, status: JobStatus) -> Job:
     finished = job.finished(status, clock.now())
     if not await scope.replace_versioned(store.JOBS, finished.to_doc()):
+        await _lost(scope, job)
         return replace(job, lease=None)
     return finished
 
 
-def target(company_id: str, job_id: str, source: DataSource, columns: Sequence[str]) -> Target:
-    """Where a job's rows go and how they link; `columns` is its header."""
+def target(company_id: str, job_id: str, source: DataSource, columns: Sequence[str], late_link_until: datetime | None = None) -> Target:
+    """Where a job's rows go and how they link; `columns` is its header. A row whose
+    transaction id is not collected yet waits for it until `late_link_until`."""
     names = list(columns)
     visitor_column = names.index(VISITOR_ID.header) + 1 if VISITOR_ID.header and VISITOR_ID.header in names else None
-    return Target(company_id, source.rsid, source.id, job_id, source.entry.integration, visitor_column)
+    return Target(company_id, source.rsid, source.id, job_id, source.entry.integration, visitor_column, late_link_until)
 
 
 def problem_docs(job: Job, problems: list[LineProblem]) -> list[Doc]:

@@ -6,8 +6,24 @@ name; each call is checked and stored as one piece. A job whose file fails as a 
 (header, encoding, size, more than 90 days) is FAILED before any row is stored; a
 complete one is QUEUED for a worker (resolvers/processing.py). Nothing is processed
 before a job is complete. Validation runs the same checks and linking, and stores nothing.
+
+Exactly once (resolvers/exactly_once.py):
+- A file sent with an idempotency key takes the key before it stores a piece; a second
+  sending finds the key taken and answers the first job, storing nothing. The file's
+  SHA-256 is known once all of it is in: the same content already held by a job of the
+  data source makes this job vanish with its pieces (no row was stored, none will be) and
+  the upload is refused DUPLICATE_UPLOAD, naming the earlier job, unless duplicates are
+  allowed.
+- A rows call's key names that call, not the job: each call of a job carries its own. The
+  key is written into the job together with the call's count (one versioned replace), so
+  of two sendings of one call exactly one is counted; then the call's piece is stored, then
+  the key itself (to find the job once it is queued), then the job is queued if the call
+  was the last. A call sent again at any point of that finds its key and completes what
+  the first sending left undone, storing nothing twice.
 """
 
+import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,16 +31,29 @@ from datetime import datetime
 from models import clock, store
 from models.companies import Caller, Role
 from models.data_sources import DataSource, Status
-from models.jobs import CHUNK_BYTES, MAX_CALLS_PER_JOB, MAX_JOB_BYTES, MAX_NAME_BYTES, MAX_ROWS_PER_CALL, Counts, Job, JobSource, JobStatus
+from models.exactly_once import KeyClaim, call_digest, check_key
+from models.jobs import (
+    CHUNK_BYTES,
+    GONE,
+    MAX_CALLS_PER_JOB,
+    MAX_JOB_BYTES,
+    MAX_NAME_BYTES,
+    MAX_ROWS_PER_CALL,
+    CallKey,
+    Counts,
+    Job,
+    JobSource,
+    JobStatus,
+)
 from models.keys import job_key, new_id, receiving_key
 from models.offline_rows import Target
 from models.problems import Problem, Rejected, invalid
 from models.report_suites import ReportSuite
-from models.store import CompanyStore, DuplicateKey, Store
+from models.store import CompanyStore, DuplicateKey, Store, StoreUnavailable
 from models.text import check_name
 from models.upload_files import MAX_KEPT_PROBLEMS, FileCheck, FileChecker, RowReader
 from models.upload_rows import Layout, LineProblem, ParsedRow, RowChecker, Severity, check_header
-from resolvers import data_sources, processing, report_suites
+from resolvers import data_sources, exactly_once, jobs, processing, report_suites
 from resolvers.api_keys import require, tenant
 
 ROW_CALL_ATTEMPTS = 5  # calls of one job racing for its next piece
@@ -39,30 +68,54 @@ class Validation:
     file_failed: bool
 
 
+class DuplicateUpload(Rejected):
+    """The same file content was sent to this data source before, as `earlier`."""
+
+    def __init__(self, earlier: Job) -> None:
+        message = (
+            f"This file's content was uploaded to this data source before, as job '{earlier.name}' "
+            f"(received {earlier.received_at:%Y-%m-%d %H:%M:%S} UTC, {earlier.status.value}); nothing was stored. "
+            "Send it with allowDuplicate: true to store its rows again."
+        )
+        super().__init__(Problem("file", "DUPLICATE_UPLOAD", message))
+        self.earlier = earlier
+
+
 async def upload_file(
-    db: Store, caller: Caller | None, data_source_id: str, filename: str | None, pieces: AsyncIterator[bytes], name: str | None = None
+    db: Store,
+    caller: Caller | None,
+    data_source_id: str,
+    filename: str | None,
+    pieces: AsyncIterator[bytes],
+    name: str | None = None,
+    idempotency_key: str | None = None,
+    allow_duplicate: bool = False,
 ) -> Job:
     """Store an uploaded file as a new job, checking it as it streams in. Returns the job:
-    QUEUED, or FAILED (with its problems) when the file fails as a whole. The job is
-    `name`d as given, else after the file."""
+    QUEUED, or FAILED (with its problems) when the file fails as a whole; or the job an
+    earlier upload with the same idempotency key made. Raises DuplicateUpload for content
+    another job of the data source holds, unless `allow_duplicate`. The job is `name`d as
+    given, else after the file."""
     uploader = require(caller, Role.UPLOADER)
     scope = db.company(uploader.company_id)
     if name is not None and (problems := check_name("name", name)):
+        raise Rejected(*problems)
+    if idempotency_key is not None and (problems := check_key(idempotency_key)):
         raise Rejected(*problems)
     source, suite = await _open_source(db, caller, data_source_id)
     now = clock.now()
     job = _new_job(uploader, source, name.strip() if name else _file_job_name(filename, now), JobSource.FILE, now)
     await scope.insert(store.JOBS, job.to_doc())
+    if idempotency_key is not None and (earlier := await exactly_once.claim_key(scope, source.id, idempotency_key, job.id, now)):
+        await scope.delete_many(store.JOBS, {"_id": job.id})  # it stored nothing yet
+        return await _sent_before(scope, *earlier)
     checker = FileChecker(suite.time_zone, now, source)
-    chunks = 0
-    async for piece in _pieces(pieces):
-        checker.feed(piece)
-        if checker.failed:
-            break  # the file fails as a whole (its size, encoding or header): store no more of it
-        await scope.insert(
-            store.JOB_CHUNKS, {"_id": job_key(job.id, chunks), "companyId": scope.company_id, "jobId": job.id, "data": piece}
-        )
-        chunks += 1
+    content = hashlib.sha256()
+    try:
+        chunks = await _store_pieces(scope, job, checker, content, pieces)
+    except Exception:
+        await _vanish(scope, job)  # a file not all read is no upload: leave nothing of it behind
+        raise
     check = checker.finish()
     received = replace(
         job,
@@ -75,7 +128,47 @@ async def upload_file(
     )
     if check.failed:
         return await _fail_on_arrival(scope, received, check)
+    holder = await exactly_once.claim_content(scope, source.id, content.hexdigest(), job.id, now)
+    if holder is not None and not allow_duplicate:
+        await _vanish(scope, job)
+        raise DuplicateUpload(holder)
     return await _queue(scope, received)
+
+
+async def _store_pieces(scope: CompanyStore, job: Job, checker: FileChecker, content: "hashlib._Hash", pieces: AsyncIterator[bytes]) -> int:
+    """Check, hash and store the file a piece at a time; returns how many pieces it stored."""
+    chunks = 0
+    async for piece in _pieces(pieces):
+        checker.feed(piece)
+        if checker.failed:
+            break  # the file fails as a whole (its size, encoding or header): store no more of it
+        content.update(piece)
+        await scope.insert(
+            store.JOB_CHUNKS, {"_id": job_key(job.id, chunks), "companyId": scope.company_id, "jobId": job.id, "data": piece}
+        )
+        chunks += 1
+    return chunks
+
+
+async def _vanish(scope: CompanyStore, job: Job) -> None:
+    """Remove a file job that never stored a row, and its pieces (best effort: the store may be
+    what failed; a job left RECEIVING is taken over once abandoned, see Job.abandoned)."""
+    with contextlib.suppress(StoreUnavailable):
+        await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
+        await scope.delete_many(store.JOBS, {"_id": job.id})
+
+
+async def _sent_before(scope: CompanyStore, claim: KeyClaim, job: Job) -> Job:
+    """The job an earlier file upload with the same key made; a key a rows call holds is refused."""
+    if claim.digest is not None:
+        raise Rejected(_key_reused())
+    (current,) = await jobs.with_late_links(scope, [job])
+    return current
+
+
+def _key_reused() -> Problem:
+    message = "This idempotency key was sent before with other data; use a new key for each upload and each call of rows."
+    return Problem("idempotencyKey", "IDEMPOTENCY_KEY_REUSED", message)
 
 
 async def upload_rows(
@@ -86,28 +179,69 @@ async def upload_rows(
     columns: Sequence[str],
     rows: Sequence[Sequence[str]],
     finished: bool,
+    idempotency_key: str | None = None,
 ) -> Job:
     """Add one call of rows to the job of that name (a new one on its first call), in the
     order calls are sent; a call that says `finished` queues it. A call that would break a
-    job's limits (calls, size, 90 distinct days) is refused and stores nothing."""
+    job's limits (calls, size, 90 distinct days) is refused and stores nothing. A call sent
+    again with its idempotency key stores nothing new and returns its job."""
     uploader = require(caller, Role.UPLOADER)
     scope = db.company(uploader.company_id)
-    if problems := check_name("jobName", job_name) + _check_call(rows):
+    problems = check_name("jobName", job_name) + _check_call(rows) + (check_key(idempotency_key) if idempotency_key is not None else [])
+    if problems:
         raise Rejected(*problems)
     source, suite = await _open_source(db, caller, data_source_id)
     layout = _layout(columns, source)
     now = clock.now()
+    digest = call_digest(job_name.strip(), columns, rows, finished)
+    if idempotency_key is not None and (held := await exactly_once.held_key(scope, source.id, idempotency_key, now)):
+        claim, sent = held
+        if claim.digest != digest or sent is None:
+            raise Rejected(_key_reused())
+        return await _resent_call(scope, sent, finished)
     for _ in range(ROW_CALL_ATTEMPTS):
         job = await _receiving_job(scope, uploader, source, job_name.strip(), tuple(columns), now)
         if job.columns != tuple(columns):
             raise Rejected(invalid("columns", f"job '{job.name}' has the columns {list(job.columns)}; every call of a job sends the same."))
-        counted = _count_call(job, rows, RowChecker(layout, suite.time_zone, now, job.days))
+        known = job.call_key(idempotency_key) if idempotency_key is not None else None
+        if known is not None:  # its twin was counted first, or this call's first sending stopped after its count
+            if known.digest != digest:
+                raise Rejected(_key_reused())
+            await _store_call(scope, source.id, job.id, known, rows, idempotency_key, now)
+            return await _resent_call(scope, job, finished)
+        call = CallKey(idempotency_key or "", job.chunks, job.lines_total + 1, digest)
+        counted = _count_call(job, rows, RowChecker(layout, suite.time_zone, now, job.days), call if idempotency_key else None)
         if not await scope.replace_versioned(store.JOBS, counted.to_doc()):
             continue  # another call of this job came between: number this one after it
-        piece = {"_id": job_key(job.id, job.chunks), "companyId": scope.company_id, "jobId": job.id, "firstLine": job.lines_total + 1}
-        await scope.insert(store.JOB_CHUNKS, piece | {"rows": [list(r) for r in rows]})
+        await _store_call(scope, source.id, job.id, call, rows, idempotency_key, now)
         return await _queue(scope, counted) if finished else counted
     raise Rejected(Problem("jobName", "CONFLICT", f"Calls of job '{job_name}' kept coming at once; send this one again."))
+
+
+async def _store_call(
+    scope: CompanyStore,
+    data_source_id: str,
+    job_id: str,
+    call: CallKey,
+    rows: Sequence[Sequence[str]],
+    idempotency_key: str | None,
+    now: datetime,
+) -> None:
+    """Store a counted call's piece, then its key; what a first sending stored already stays."""
+    piece = {"_id": job_key(job_id, call.chunk), "companyId": scope.company_id, "jobId": job_id, "firstLine": call.first_line}
+    with contextlib.suppress(DuplicateKey):
+        await scope.insert(store.JOB_CHUNKS, piece | {"rows": [list(r) for r in rows]})
+    if idempotency_key is not None:
+        await exactly_once.remember_key(scope, data_source_id, idempotency_key, job_id, call.digest, now)
+
+
+async def _resent_call(scope: CompanyStore, job: Job, finished: bool) -> Job:
+    """The job a call sent before went to; queued now if that call was the last and its first
+    sending stopped before queueing it."""
+    if finished and job.status is JobStatus.RECEIVING:
+        return await _queue(scope, job)
+    (current,) = await jobs.with_late_links(scope, [job])
+    return current
 
 
 async def validate_file(
@@ -268,7 +402,7 @@ async def _receiving_job(
     return Job.from_doc(doc)
 
 
-def _count_call(job: Job, rows: Sequence[Sequence[str]], checker: RowChecker) -> Job:
+def _count_call(job: Job, rows: Sequence[Sequence[str]], checker: RowChecker, call: CallKey | None = None) -> Job:
     """The job with this call counted in: its next piece, lines, size, row errors and days."""
     if job.chunks >= MAX_CALLS_PER_JOB:
         raise Rejected(
@@ -289,17 +423,31 @@ def _count_call(job: Job, rows: Sequence[Sequence[str]], checker: RowChecker) ->
         lines_total=job.lines_total + len(rows),
         row_errors=job.row_errors + errors,
         days=tuple(sorted(checker.days)),
+        call_keys=(*job.call_keys, call) if call else job.call_keys,
     )
 
 
 async def _queue(scope: CompanyStore, job: Job) -> Job:
     queued = job.next(status=JobStatus.QUEUED)
     if not await scope.replace_versioned(store.JOBS, queued.to_doc()):
-        raise Rejected(Problem("jobName", "CONFLICT", f"Job '{job.name}' changed while it was being queued; send the last call again."))
+        return await _not_queued(scope, job)
     if job.source is JobSource.ROWS:
         await scope.delete_many(store.JOB_NAMES, {"_id": receiving_key(job.data_source_id, job.name)})
     processing.wake()
     return queued
+
+
+async def _not_queued(scope: CompanyStore, job: Job) -> Job:
+    """The job moved on while it was being queued: a twin of its last call queued it, or
+    its data was deleted meanwhile (then what was stored after the deletion goes too)."""
+    doc = await scope.find_one(store.JOBS, {"_id": job.id})
+    current = Job.from_doc(doc) if doc else None
+    if current is not None and current.status not in (JobStatus.RECEIVING, *GONE):
+        return current
+    if current is None or current.status in GONE:
+        await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
+        raise Rejected(Problem("jobId", "JOB_DELETED", f"Job '{job.name}' was deleted while it was being received; nothing of it is kept."))
+    raise Rejected(Problem("jobName", "CONFLICT", f"Job '{job.name}' changed while it was being queued; send the last call again."))
 
 
 def _check_counts(check: FileCheck) -> Counts:

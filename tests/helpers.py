@@ -1,14 +1,20 @@
 """Helpers more than one test file uses: times near the real clock, reading GraphQL
-answers, and collecting hits through the schema."""
+answers, collecting hits through the schema, and the HTTP API as a script uses it."""
 
+import json
 from datetime import UTC, datetime, time, timedelta
+
+import httpx
+from strawberry.relay import GlobalID
 
 from graph.context import Context
 from graph.schema import schema
 from models import store as collections
 from models.companies import Caller
+from models.data_sources import CATALOGUE, SourceType
 from models.store import Store
-from tests.queries import COLLECT
+from resolvers import data_sources, processing
+from tests.queries import COLLECT, JOB_DETAILS, UPLOAD_FILE
 
 # Hits are dated in the last few days of the real calendar: the stores' TTL index removes
 # snapshots whose expiry is past by the real clock, whatever models.clock says. The
@@ -77,3 +83,57 @@ async def collect(execute, caller, hits: list[dict], rsid: str = RSID) -> dict:
 async def stored(store, collection: str) -> list[dict]:
     """Every document of a collection, whoever's."""
     return await store.find_many(collection, {})
+
+
+class Api:
+    """The HTTP API as a data engineer's script uses it, with one company's key."""
+
+    def __init__(self, client: httpx.AsyncClient, key: str) -> None:
+        self.client, self.headers = client, {"Authorization": f"Bearer {key}"}
+
+    async def query(self, query: str, **variables) -> dict:
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
+        body = response.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+    async def upload(self, data_source_id: str, name: str, content: bytes, preflight: bool = True, **fields) -> httpx.Response:
+        """POST the multipart request of an upload; `fields` are more of its input (idempotencyKey=...)."""
+        request = self.upload_request(data_source_id, name, content, preflight, **fields)
+        return await self.client.send(request)
+
+    def upload_request(self, data_source_id: str, name: str, content: bytes, preflight: bool = True, **fields) -> httpx.Request:
+        operations = {"query": UPLOAD_FILE, "variables": {"input": {"dataSourceId": data_source_id, "file": None, **fields}}}
+        form = {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})}
+        headers = self.headers | ({"apollo-require-preflight": "true"} if preflight else {})
+        return self.client.build_request("POST", "/graphql", data=form, files={"0": (name, content, "text/plain")}, headers=headers)
+
+    async def upload_payload(self, data_source_id: str, name: str, content: bytes, **fields) -> dict:
+        body = (await self.upload(data_source_id, name, content, **fields)).json()
+        assert "errors" not in body, body
+        return body["data"]["uploadDataSourceFile"]
+
+    async def upload_job(self, data_source_id: str, name: str, content: bytes, **fields) -> dict:
+        payload = await self.upload_payload(data_source_id, name, content, **fields)
+        assert payload["userErrors"] == [], payload
+        return payload["job"]
+
+    async def job(self, job_id: str) -> dict:
+        return (await self.query(JOB_DETAILS, id=job_id))["node"]
+
+
+async def process_all(store) -> None:
+    """What the worker in the server does between requests: process every waiting job."""
+    worker = processing.Worker(store, batch_rows=2)
+    while await worker.run_once():
+        pass
+
+
+async def make_source(store, company, rsid: str, type_name: str, dimensions, metrics, stop_on_errors: bool = False) -> str:
+    """A data source of `type_name` with these columns; returns its global id."""
+    source_type = SourceType(type_name)
+    source = await data_sources.create(
+        store, company.admin, rsid, "Offline", CATALOGUE[source_type].category, source_type,
+        [(d, None) for d in dimensions], [(m, None) for m in metrics], stop_on_errors,
+    )  # fmt: skip
+    return str(GlobalID("DataSource", source.id))

@@ -139,3 +139,31 @@ query($rsid: String!, $first: Int!, $after: String, $status: TransactionStatus) 
 }"""
     + TRANSACTION_FIELDS
 )
+
+# --- uploads and the file log -------------------------------------------------------
+
+UPLOAD_FILE = """
+mutation($input: UploadDataSourceFileInput!) {
+  uploadDataSourceFile(input: $input) { job { id name status } userErrors { field code message } }
+}"""
+
+JOB_DETAILS = """
+query($id: ID!) {
+  node(id: $id) {
+    ... on Job {
+      name status rowCount linkedByTransaction linkedByVisitor summaryRows lateLinkedRows skippedRows errorCount warningCount
+      progress linesDone deletedAt deletedBy
+      problems(first: 100) { edges { node { line column code message severity } } }
+      dataSource { name locked }
+    }
+  }
+}"""
+
+DELETE_JOB_DATA = """
+mutation($input: DeleteJobDataInput!) {
+  deleteJobData(input: $input) {
+    job { id status rowCount deletedAt deletedBy } deletedRowCount alreadyDeleted userErrors { field code message }
+  }
+}"""
+
+JOB_PROGRESS = "subscription($id: ID!) { jobProgress(jobId: $id) { status linesDone progress rowCount linkedByTransaction summaryRows } }"

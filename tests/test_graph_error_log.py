@@ -28,7 +28,7 @@ def unexpected_records(caplog) -> list[logging.LogRecord]:
     return [r for r in caplog.get_records("call") if r.name == "offline_graph" and r.levelno >= logging.ERROR]
 
 
-async def broken_upload(db, caller, data_source_id, job_name, columns, rows, finished):
+async def broken_upload(db, caller, data_source_id, job_name, columns, rows, finished, *more):
     """A bug deep in a use-case whose message and locals hold what the request sent."""
     value = rows[0][1]
 

@@ -10,7 +10,7 @@ from models import clock
 from models import store as collections
 from models.data_sources import CATALOGUE, SourceType
 from models.jobs import LEASE, JobStatus
-from resolvers import collection, data_sources, processing, report_suites, uploads
+from resolvers import collection, data_sources, jobs, processing, report_suites, uploads
 from tests.helpers import moment
 
 HEADER = "Date\tEvar 1\tEvent 1\tPrice\ttransactionID\n"
@@ -178,3 +178,32 @@ async def test_a_worker_reads_and_writes_only_through_the_jobs_company(store, co
     problems_of_other = await store.company(other_company.id).find_many(collections.ROWS, {})
     assert {r["companyId"] for r in rows} == {company.id}
     assert problems_of_other == []
+
+
+async def test_rows_linked_late_while_their_worker_was_dead_are_counted_once_when_it_resumes(store, company, source, monkeypatch):
+    job = await upload(store, company, source, "leads.txt", HEADER + row(1, "a", "t-1") + row(1, "b", "t-1") + row(1, "c"))
+    real_write = processing._write_batch
+    real_checkpoint = store.replace_versioned
+
+    async def dies_before_its_first_checkpoint(collection, doc):
+        if collection == collections.JOBS and doc.get("linesDone"):
+            raise ConnectionError("the worker's machine went away")
+        return await real_checkpoint(collection, doc)
+
+    monkeypatch.setattr(store, "replace_versioned", dies_before_its_first_checkpoint)
+    with pytest.raises(ConnectionError):
+        await processing.Worker(store, batch_rows=2).run_once()
+    monkeypatch.setattr(store, "replace_versioned", real_checkpoint)
+    assert sorted(r["link"] for r in await store.find_many(collections.ROWS, {})) == ["SUMMARY", "SUMMARY"]
+
+    await collect_transactions(store, company, "t-1")  # links the two stored rows late
+    later = clock.now() + LEASE + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    monkeypatch.setattr(processing, "_write_batch", real_write)
+    await drain(store)
+
+    (done,) = await jobs.get_many(store, company.reader, [job.id])
+    assert done.status is JobStatus.SUCCESS
+    assert (done.counts_now.linked_by_transaction, done.counts_now.summary_rows, done.late_linked) == (2, 1, 2)
+    snapshots = {s["transactionId"]: s["linkedRowCount"] for s in await store.find_many(collections.SNAPSHOTS, {})}
+    assert snapshots == {"t-1": 2}

@@ -138,6 +138,7 @@ MINIMUM_ROLE = {
     "configureDataSource": Role.ADMIN,
     "deactivateDataSource": Role.ADMIN,
     "restartDataSourceProcessing": Role.ADMIN,
+    "deleteJobData": Role.ADMIN,
     "createApiKey": Role.ADMIN,
     "revokeApiKey": Role.ADMIN,
     "rotateApiKey": Role.ADMIN,

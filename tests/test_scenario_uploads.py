@@ -13,7 +13,8 @@ import pytest
 from graph.app import create_app
 from models import clock
 from models.companies import Role
-from resolvers import data_sources, processing, report_suites
+from resolvers import report_suites
+from tests.helpers import Api, make_source, process_all
 
 NEW_YORK = ZoneInfo("America/New_York")
 DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=20), datetime.min.time(), NEW_YORK)
@@ -21,20 +22,6 @@ DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=20), 
 COLLECT = """
 mutation($input: CollectHitsInput!) {
   collectHits(input: $input) { collectedCount outcomes { errors { code } transactionIds { transactionId result } } }
-}"""
-UPLOAD = """
-mutation($input: UploadDataSourceFileInput!) {
-  uploadDataSourceFile(input: $input) { job { id name status } userErrors { field code message } }
-}"""
-JOB = """
-query($id: ID!) {
-  node(id: $id) {
-    ... on Job {
-      name status rowCount linkedByTransaction linkedByVisitor summaryRows skippedRows errorCount warningCount progress
-      problems(first: 100) { edges { node { line column code message severity } } }
-      dataSource { name locked }
-    }
-  }
 }"""
 TRANSACTION = """
 query($rsid: String!, $id: String!) {
@@ -63,55 +50,6 @@ async def client(store):
     app = create_app(store)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
         yield client
-
-
-class Api:
-    """The HTTP API as a data engineer's script uses it, with one company's key."""
-
-    def __init__(self, client: httpx.AsyncClient, key: str) -> None:
-        self.client, self.headers = client, {"Authorization": f"Bearer {key}"}
-
-    async def query(self, query: str, **variables) -> dict:
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
-        body = response.json()
-        assert "errors" not in body, body
-        return body["data"]
-
-    async def upload(self, data_source_id: str, name: str, content: bytes, preflight: bool = True) -> httpx.Response:
-        operations = {"query": UPLOAD, "variables": {"input": {"dataSourceId": data_source_id, "file": None}}}
-        form = {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})}
-        headers = self.headers | ({"apollo-require-preflight": "true"} if preflight else {})
-        return await self.client.post("/graphql", data=form, files={"0": (name, content, "text/plain")}, headers=headers)
-
-    async def upload_job(self, data_source_id: str, name: str, content: bytes) -> dict:
-        body = (await self.upload(data_source_id, name, content)).json()
-        assert "errors" not in body, body
-        payload = body["data"]["uploadDataSourceFile"]
-        assert payload["userErrors"] == [], payload
-        return payload["job"]
-
-    async def job(self, job_id: str) -> dict:
-        return (await self.query(JOB, id=job_id))["node"]
-
-
-async def process_all(store) -> None:
-    """What the worker in the server does between requests: process every waiting job."""
-    worker = processing.Worker(store, batch_rows=2)
-    while await worker.run_once():
-        pass
-
-
-async def make_source(store, company, rsid: str, type_name: str, dimensions, metrics, stop_on_errors: bool = False) -> str:
-    from models.data_sources import CATALOGUE, SourceType
-
-    source_type = SourceType(type_name)
-    source = await data_sources.create(
-        store, company.admin, rsid, "Offline", CATALOGUE[source_type].category, source_type,
-        [(d, None) for d in dimensions], [(m, None) for m in metrics], stop_on_errors,
-    )  # fmt: skip
-    from strawberry.relay import GlobalID
-
-    return str(GlobalID("DataSource", source.id))
 
 
 def problems(job: dict) -> list[tuple[int, int | None, str, str]]:
@@ -298,11 +236,11 @@ async def test_a_keyless_upload_is_refused_and_its_spooled_file_closed(store, cl
 async def test_a_job_takes_the_name_given_or_else_the_files(store, client, company):
     source = await _summary_source(store, company)
     api = Api(client, company.admin_key)
-    content = f"Date\tEvar 1\tEvent 1\n{file_date(7)}\tred\t1\n".encode()
     named = """
 mutation($input: UploadDataSourceFileInput!) { uploadDataSourceFile(input: $input) { job { name } userErrors { field code } } }"""
 
     async def send(name):
+        content = f"Date\tEvar 1\tEvent 1\n{file_date(7)}\t{name}\t1\n".encode()  # not the same content twice
         operations = {"query": named, "variables": {"input": {"dataSourceId": source, "file": None, "name": name}}}
         form = {"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})}
         headers = api.headers | {"apollo-require-preflight": "true"}
