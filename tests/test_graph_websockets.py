@@ -86,3 +86,17 @@ async def test_a_socket_whose_key_holds_stays_open_through_the_checks(store, com
 
         assert await run(socket, "1") == {"id": "1", "type": "next", "payload": {"data": {"viewer": {"role": "ADMIN"}}}}
     assert set(checks) == {company.admin.key_id}
+
+
+async def test_a_socket_signed_in_by_its_init_payload_is_closed_too_once_that_key_is_revoked(store, company):
+    key = await api_keys.create_api_key(store, company.id, Role.READER, "Browser")
+    async with client_for(store) as client, aconnect_ws("/graphql", client, subprotocols=["graphql-transport-ws"]) as socket:
+        await socket.send_json({"type": "connection_init", "payload": {"Authorization": f"Bearer {key}"}})
+        assert await socket.receive_json() == {"type": "connection_ack"}
+        assert (await run(socket, "1"))["payload"] == {"data": {"viewer": {"role": "READER"}}}
+        assert (await socket.receive_json())["type"] == "complete"
+
+        await api_keys.revoke_key(store, (await api_keys.authenticate(store, f"Bearer {key}")).key_id)
+        await socket.send_json({"id": "2", "type": "subscribe", "payload": {"query": VIEWER}})
+
+        assert await closed_code(socket) == websockets.CLOSE_CODE
