@@ -109,6 +109,9 @@ class EmbeddedDatabase:
     async def replace_versioned(self, collection: str, docs: list[Doc]) -> set[Any]:
         return await self.run(lambda: _replace_versioned(self._db[collection], docs))
 
+    async def set_fields(self, collection: str, changes: dict[Any, Doc], scope: Doc, upsert: bool) -> None:
+        await self.run(lambda: _set_fields(self._db[collection], changes, scope, upsert))
+
     def close(self) -> None:
         self._worker.shutdown(wait=False)
 
@@ -194,6 +197,25 @@ def _replace_versioned(collection: Any, docs: list[Doc]) -> set[Any]:
     if writes:
         collection.insert_many(writes)
     return conflicts
+
+
+def _set_fields(collection: Any, changes: dict[Any, Doc], scope: Doc, upsert: bool) -> None:
+    """`$set` of plain fields by `_id`, in one pass on the store's thread: each stored document
+    `scope` (a filter) matches is stored again with the fields set (indexed again as it is),
+    instead of an update_one, its query and its deep copies per document. With `upsert`, a
+    missing one is made of its `_id`, `scope` and the fields."""
+    from mongomock.filtering import filter_applies
+
+    store = collection._store
+    held = store._documents
+    for doc_id, fields in changes.items():
+        stored = held.get(doc_id)
+        if stored is None:
+            if upsert:  # made of the filter's equalities, as a server's upsert is
+                collection.insert_one({"_id": doc_id, **{k: v for k, v in scope.items() if not k.startswith("$")}, **fields})
+            continue
+        if filter_applies(scope, stored):
+            store[doc_id] = {**stored, **fields}
 
 
 def _next_version(stored: Doc | None, doc: Doc) -> bool:

@@ -225,11 +225,10 @@ class Store:
         if not changes:
             return
         self.round_trips += 1
-        updates = [({"_id": i, **(scope or {})}, {"$set": f}) for i, f in changes.items()]
         if self.embedded:  # mongomock cannot take today's bulk operations
-            for query, update in updates:
-                await self.db[collection].update_one(query, update, upsert=upsert)
+            await self.db.set_fields(collection, changes, scope or {}, upsert)
             return
+        updates = [({"_id": i, **(scope or {})}, {"$set": f}) for i, f in changes.items()]
         await self.db[collection].bulk_write([UpdateOne(query, update, upsert=upsert) for query, update in updates], ordered=False)
 
     @_answering
