@@ -229,7 +229,10 @@ class Store:
             await self.db.set_fields(collection, changes, scope or {}, upsert)
             return
         updates = [({"_id": i, **(scope or {})}, {"$set": f}) for i, f in changes.items()]
-        await self.db[collection].bulk_write([UpdateOne(query, update, upsert=upsert) for query, update in updates], ordered=False)
+        try:
+            await self.db[collection].bulk_write([UpdateOne(query, update, upsert=upsert) for query, update in updates], ordered=False)
+        except BulkWriteError as error:
+            _duplicate_errors(error)  # an upsert of an `_id` the scope does not match (another company's): left alone
 
     @_answering
     async def delete_many(self, collection: str, query: Doc) -> int:

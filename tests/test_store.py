@@ -215,3 +215,26 @@ async def test_writing_a_document_not_of_the_views_company_raises_and_writes_not
             await write()
 
     assert await any_store.find_many(THINGS, {}) == []
+
+
+async def test_set_fields_changes_only_the_documents_its_filter_matches_and_upserts_when_asked(any_store):
+    await any_store.insert_many(THINGS, [{"_id": "a", "companyId": "c1", "n": 1}, {"_id": "b", "companyId": "c2", "n": 1}])
+
+    await any_store.set_fields(THINGS, {"a": {"n": 2}, "b": {"n": 2}, "new": {"n": 3}}, scope={"companyId": "c1"}, upsert=True)
+    await any_store.set_fields(THINGS, {"a": {"n": 9}}, scope={"$or": [{"n": {"$lte": 1}}, {"n": None}]})  # a is 2 now: untouched
+
+    assert sorted((d["_id"], d.get("companyId"), d["n"]) for d in await any_store.find_many(THINGS, {})) == [
+        ("a", "c1", 2),
+        ("b", "c2", 1),  # another company's: not matched
+        ("new", "c1", 3),
+    ]
+
+
+async def test_count_by_counts_the_documents_of_each_value_its_query_matches(any_store):
+    docs = [{"_id": i, "rsid": "r", "transactionId": f"t{i % 3}" if i % 4 else None, "link": "TRANSACTION"} for i in range(12)]
+    await any_store.insert_many(THINGS, docs)
+
+    counted = await any_store.count_by(THINGS, {"rsid": "r", "transactionId": {"$in": ["t0", "t1", "t9"]}}, "transactionId")
+
+    # t0: 3, 6, 9 (0 has no id); t1: 1, 7, 10 (4 has none); t9: none at all
+    assert counted == {"t0": 3, "t1": 3}
