@@ -10,11 +10,21 @@ now and then (a server's runs every 60 s; reads check expiry themselves anyway).
 It also holds the embedded-only write path for versioned replaces: mongomock cannot take
 today's pymongo bulk operations (they pass a `sort` argument it does not know).
 
+Aggregation (reports, batched pages) gets the same treatment: mongomock's `aggregate`
+first copies the whole collection through a cursor whose every step copies the rest of
+its results (quadratic: 98 s for 100,000 hits), then filters. Here the leading `$match`
+picks documents as `find` does, and the pipeline runs on those alone. Its `$group` sorts
+its input with a slow comparison to find equal keys; here equal keys are found by hash
+(keys that cannot be hashed, such as documents, still go mongomock's way). `$unionWith`,
+which mongomock lacks and reports use to put hits and offline rows in one pipeline, is
+added.
+
 The speed-ups patch private internals of the pinned mongomock and mongomock-motor
 versions (pyproject.toml), so `client()` checks that they are there and fails with a
 clear message at start-up if they are not.
 """
 
+import copy
 import time
 from typing import Any
 
@@ -39,11 +49,13 @@ def _patch_mongomock() -> None:
     global _patched
     if _patched:
         return
+    from mongomock import aggregate
     from mongomock.collection import Collection
     from mongomock.filtering import filter_applies
     from mongomock.store import CollectionStore
 
     _check_internals(Collection, CollectionStore)
+    _patch_aggregate(Collection, aggregate)
     scan = Collection._iter_documents
     sweep = CollectionStore._remove_expired_documents
 
@@ -75,6 +87,10 @@ def _check_internals(collection_class: Any, store_class: Any) -> None:
         for owner, name in [(collection_class, "_iter_documents"), (store_class, "_remove_expired_documents")]
         if not callable(getattr(owner, name, None))
     ]
+    from mongomock import aggregate
+
+    if not callable(getattr(aggregate, "process_pipeline", None)) or not isinstance(getattr(aggregate, "_PIPELINE_HANDLERS", None), dict):
+        missing.append("aggregate.process_pipeline")
     if "_documents" not in vars(store_class("probe")):
         missing.append("_documents")
     if missing:
@@ -121,3 +137,71 @@ async def replace_versioned(collection: Any, docs: list[dict[str, Any]]) -> set[
 def _same_line(stored: dict[str, Any], doc: dict[str, Any]) -> bool:
     """Whether `doc` is the next version of `stored`, by the same company."""
     return stored["version"] == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId")
+
+
+# Stages that build new documents from their input: a pipeline starting with one of them
+# after its `$match` can run on the stored documents themselves, uncopied.
+_BUILDING_STAGES = frozenset({"$project", "$group"})
+
+
+def _patch_aggregate(collection_class: Any, aggregate: Any) -> None:
+    from mongomock import helpers
+    from mongomock.command_cursor import CommandCursor
+
+    def run(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **unused: Any) -> Any:
+        leading, rest = _leading_match(pipeline)
+        docs = list(collection._iter_documents(helpers.patch_datetime_awareness_in_document(leading)))
+        if not rest or next(iter(rest[0])) not in _BUILDING_STAGES:
+            docs = copy.deepcopy(docs)  # a later stage may change its input in place
+        out = aggregate.process_pipeline(docs, collection.database, rest, session)
+        aware = collection.codec_options.tz_aware
+        # A copy either way: results must not share parts with stored documents.
+        return CommandCursor([helpers.make_datetime_timezone_aware_in_document(d) if aware else copy.deepcopy(d) for d in out])
+
+    def union_with(in_collection: list[Any], database: Any, options: Any) -> list[Any]:
+        name, pipeline = (options, []) if isinstance(options, str) else (options["coll"], options.get("pipeline", []))
+        return [*in_collection, *database.get_collection(name).aggregate(pipeline)]
+
+    sorting_group = aggregate._PIPELINE_HANDLERS["$group"]
+
+    def group(in_collection: list[Any], database: Any, options: dict[str, Any]) -> list[Any]:
+        key = options["_id"]
+        everything: list[Any]
+        if not key:  # one group of everything
+            everything = sorting_group(in_collection, database, options)
+            return everything
+        groups: dict[Any, list[Any]] = {}
+        for doc in in_collection:
+            try:
+                value = aggregate._parse_expression(key, doc, ignore_missing_keys=True)
+            except KeyError:
+                value = None
+            if not isinstance(value, str | int | float | type(None)):
+                everything = sorting_group(in_collection, database, options)
+                return everything
+            groups.setdefault((type(value) is bool, value), []).append(doc)  # True and 1 are distinct keys
+        return [{**aggregate._accumulate_group(options, docs), "_id": value} for (_, value), docs in groups.items()]
+
+    collection_class.aggregate = run
+    aggregate._PIPELINE_HANDLERS["$unionWith"] = union_with
+    aggregate._PIPELINE_HANDLERS["$group"] = group
+
+
+def _leading_match(pipeline: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The filter of the `$match` stages a pipeline starts with (merged), and the stages after them."""
+    filters: list[dict[str, Any]] = []
+    for position, stage in enumerate(pipeline):
+        if list(stage) != ["$match"]:
+            return _all_of(filters), pipeline[position:]
+        filters.append(stage["$match"])
+    return _all_of(filters), []
+
+
+def _all_of(filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """One filter for several; fields given once stay top-level, where the `_id` path sees them."""
+    merged: dict[str, Any] = {}
+    for f in filters:
+        if merged.keys() & f.keys():
+            return {"$and": filters}
+        merged |= f
+    return merged

@@ -1,0 +1,181 @@
+"""Scenario tests: reports through the HTTP API, from hit collection and file uploads
+(multipart, processed by the worker) to the numbers a report shows (graph, resolvers,
+the worker, the report pipeline and the store). EXAMPLES.md 1 and 2 come out as written
+there; their dates are moved to the last days of the real calendar (the embedded store's
+TTL uses the real clock): day 0 is the day of the online hits, today is day 19."""
+
+import httpx
+import pytest
+
+from graph.app import create_app
+from models import clock
+from tests.test_scenario_uploads import COLLECT, Api, file_date, local, make_source, process_all
+
+REPORT = """
+query($rsid: String!, $input: ReportInput!) {
+  reportSuite(rsid: $rsid) {
+    report(input: $input) {
+      report {
+        from to
+        rows { edges { cursor node { value unspecified day metrics { metric online offline total } } } pageInfo { hasNextPage endCursor } }
+        totals { metric online offline total }
+      }
+      userErrors { field code message }
+    }
+  }
+}"""
+
+
+class Reports:
+    """Reports of one report suite over days 0 to 19, as a dashboard asks for them."""
+
+    def __init__(self, api: Api, rsid: str) -> None:
+        self.api, self.rsid = api, rsid
+
+    async def result(self, dimension: str, metrics: list[str], **options) -> dict:
+        days = {"from": local(0).date().isoformat(), "to": local(19).date().isoformat()}
+        answer = await self.api.query(REPORT, rsid=self.rsid, input={"dimension": dimension, "metrics": metrics, **days, **options})
+        return answer["reportSuite"]["report"]
+
+    async def report(self, dimension: str, metrics: list[str], **options) -> dict:
+        result = await self.result(dimension, metrics, **options)
+        assert result["userErrors"] == [], result["userErrors"]
+        return result["report"]
+
+    async def table(self, dimension: str, metric: str, **options) -> dict[str, tuple[float, float, float]]:
+        """{value: (online, offline, total)} of one metric, in the report's order."""
+        report = await self.report(dimension, [metric], **options)
+        rows = [edge["node"] for edge in report["rows"]["edges"]]
+        return {row["value"]: _amounts(row["metrics"][0]) for row in rows}
+
+
+def _amounts(amount: dict) -> tuple[float, float, float]:
+    return amount["online"], amount["offline"], amount["total"]
+
+
+@pytest.fixture(autouse=True)
+def today(monkeypatch):
+    monkeypatch.setattr(clock, "now", lambda: local(19, "12:00"))
+
+
+@pytest.fixture
+async def client(store):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(store)), base_url="http://t") as client:
+        yield client
+
+
+@pytest.fixture
+def api(client, company) -> Api:
+    return Api(client, company.admin_key)
+
+
+async def _example_1(store, company, api: Api) -> str:
+    """EXAMPLES.md 1: v-1's two hits (the second records lead_100), then a deals file of
+    two rows: one linked to lead_100, one (lead_999) a summary row. Returns the job id."""
+    from resolvers import report_suites
+
+    await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
+    await report_suites.set_recording(store, company.admin, "furniture", True)
+    hits = [
+        {
+            "visitorId": "v-1",
+            "timestamp": local(0, "10:00").isoformat(),
+            "pageName": "home",
+            "trackingCode": "spring-sale",
+            "evars": [{"number": 1, "value": "email"}],
+        },
+        {
+            "visitorId": "v-1",
+            "timestamp": local(0, "10:05").isoformat(),
+            "pageName": "lead-form",
+            "evars": [{"number": 2, "value": "sofa"}],
+            "events": [{"number": 1}],
+            "transactionId": "lead_100",
+        },
+    ]
+    assert (await api.query(COLLECT, input={"rsid": "furniture", "hits": hits}))["collectHits"]["collectedCount"] == 2
+    source = await make_source(store, company, "furniture", "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
+    content = (
+        "# Generic Data Source (Transaction ID) template file (ds_id: ...)\n"
+        "#\tDeal stage\tDeal closed\tRevenue\tTransaction\n"
+        "Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n"
+        f"{file_date(7, '15:00')}\tclosed-won\t1\t1200\tlead_100\n"
+        f"{file_date(8)}\tclosed-won\t1\t300\tlead_999\n"
+    ).encode()
+    job = await api.upload_job(source, "leads.txt", content)
+    await process_all(store)
+    assert (await api.job(job["id"]))["status"] == "SUCCESS"
+    return job["id"]
+
+
+@pytest.fixture
+async def furniture(store, company, api) -> Reports:
+    await _example_1(store, company, api)
+    return Reports(api, "furniture")
+
+
+async def test_examples_1_an_offline_outcome_is_credited_to_the_online_values_of_its_transaction(furniture):
+    # Row 1 (lead_100) links: credited to evar3 closed-won and the snapshot's evar1 email,
+    # evar2 sofa, tracking code spring-sale. Row 2 (lead_999) is a summary row: evar3 only.
+    assert await furniture.table("evar1", "event5") == {"email": (0, 1, 1), "Unspecified": (0, 1, 1)}
+    assert await furniture.table("evar2", "event5") == {"sofa": (0, 1, 1), "Unspecified": (0, 1, 1)}
+    # Both rows are closed-won: 1200 + 300.
+    assert await furniture.table("evar3", "revenue") == {"closed-won": (0, 1500, 1500)}
+    # Only the linked row reaches the campaign: 1200; the summary row's 300 has no tracking code.
+    assert await furniture.table("trackingCode", "revenue") == {"spring-sale": (0, 1200, 1200), "Unspecified": (0, 300, 300)}
+
+
+async def test_examples_1_online_metrics_are_credited_to_the_values_in_force_at_each_hit(furniture):
+    # event1 is on the lead-form hit, where evar2 is sofa.
+    assert await furniture.table("evar2", "event1") == {"sofa": (1, 0, 1)}
+    # One visit, with email in force at both hits; offline rows never add visits.
+    assert await furniture.table("evar1", "visits") == {"email": (1, 0, 1)}
+    # The upload changed no hit: evar3 is only on the offline rows, and event1 stays Unspecified.
+    assert await furniture.table("evar3", "event1") == {"Unspecified": (1, 0, 1)}
+
+
+async def test_examples_1_visit_participation_leaves_out_the_offline_row_and_visitor_participation_keeps_it(furniture):
+    # The linked row belongs to v-1 but to no visit: VISIT credits email with v-1's visit's
+    # event5, which is 0 (no row shown); VISITOR credits email with everything v-1 did in
+    # the range, the linked row's event5 included. The summary row belongs to no visitor.
+    assert (await furniture.table("evar1", "event5", participation="VISIT")).get("email", (0, 0, 0)) == (0, 0, 0)
+    assert await furniture.table("evar1", "event5", participation="VISITOR") == {"email": (0, 1, 1)}
+    # v-1's visit saw evar2 sofa (on its second hit) and its first hit lacked it: the visit's
+    # two page views are credited to sofa, not to Unspecified.
+    assert await furniture.table("evar2", "pageViews", participation="VISIT") == {"sofa": (2, 0, 2)}
+    assert await furniture.table("evar2", "pageViews") == {"sofa": (1, 0, 1), "Unspecified": (1, 0, 1)}
+
+
+async def test_examples_1_totals_count_hits_and_rows_once_and_offline_rows_add_no_page_views_or_visits(furniture):
+    report = await furniture.report("evar1", ["occurrences", "pageViews", "visits", "visitors", "revenue"])
+
+    totals = {t["metric"]: _amounts(t) for t in report["totals"]}
+    # 2 hits and 2 rows; 2 page views, 1 visit, 1 visitor, all online; revenue 1200 + 300 offline.
+    assert totals == {
+        "occurrences": (2, 2, 4),
+        "pageViews": (2, 0, 2),
+        "visits": (1, 0, 1),
+        "visitors": (1, 0, 1),
+        "revenue": (0, 1500, 1500),
+    }
+
+
+async def test_sources_choose_hits_or_offline_rows_and_data_source_ids_narrow_the_rows(store, furniture, company):
+    assert await furniture.table("evar1", "occurrences", sources="ONLINE") == {"email": (2, 0, 2)}
+    assert await furniture.table("evar1", "occurrences", sources="OFFLINE") == {"email": (0, 1, 1), "Unspecified": (0, 1, 1)}
+
+    other = await make_source(store, company, "furniture", "GENERIC_SUMMARY", ["Evar 1"], ["Event 5"])
+    assert await furniture.table("evar1", "occurrences", dataSourceIds=[other]) == {"email": (2, 0, 2)}  # no rows of that source
+
+
+async def test_a_day_report_puts_each_amount_on_the_report_suites_day_it_happened(furniture):
+    report = await furniture.report("evar3", ["event5", "occurrences"], granularity="DAY")
+
+    rows = [(e["node"]["value"], e["node"]["day"], [_amounts(m) for m in e["node"]["metrics"]]) for e in report["rows"]["edges"]]
+    # By event5, highest first; ties by day, then value. The hits (day 0) have no evar3 and no
+    # event5, but their 2 occurrences make a row; the rows are on days 7 and 8.
+    assert rows == [
+        ("closed-won", local(7).date().isoformat(), [(0, 1, 1), (0, 1, 1)]),
+        ("closed-won", local(8).date().isoformat(), [(0, 1, 1), (0, 1, 1)]),
+        ("Unspecified", local(0).date().isoformat(), [(0, 0, 0), (2, 0, 2)]),
+    ]
