@@ -125,3 +125,14 @@ async def jobs_connection(
     ctx = info.context
     items, more = await jobs.page(ctx.store, ctx.caller, where, job_filter, decode_cursor(after), page_size(first))
     return connection(items, more, lambda j: j.id, Job.from_model)
+
+
+async def data_source_jobs(
+    info: Info, data_source_id: str, first: int, after: str | None, job_filter: jobs.JobFilter
+) -> relay.Connection[Job]:
+    """A data source's file log through the request's DataLoader: the logs of all the data
+    sources of a page are read in one round trip."""
+    job_filter.check()
+    page = jobs.JobsPage(data_source_id, job_filter, decode_cursor(after), page_size(first))
+    items, more = await info.context.job_pages.load(page)
+    return connection(items, more, lambda j: j.id, Job.from_model)

@@ -179,3 +179,149 @@ async def test_a_day_report_puts_each_amount_on_the_report_suites_day_it_happene
         ("closed-won", local(8).date().isoformat(), [(0, 1, 1), (0, 1, 1)]),
         ("Unspecified", local(0).date().isoformat(), [(0, 0, 0), (2, 0, 2)]),
     ]
+
+
+async def test_examples_2_a_call_is_credited_to_the_customers_values_as_of_its_time(store, company, api):
+    from resolvers import report_suites
+
+    await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
+    hits = [
+        {
+            "visitorId": "cust-42",
+            "timestamp": local(0, "09:00").isoformat(),
+            "evars": [{"number": 1, "value": "search"}, {"number": 2, "value": "fibre-500"}],
+        },
+        {"visitorId": "cust-42", "timestamp": local(0, "09:10").isoformat(), "evars": [{"number": 2, "value": "fibre-1000"}]},
+    ]
+    await api.query(COLLECT, input={"rsid": "telco", "hits": hits})
+    source = await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
+    content = (
+        "Date\tEvar 4\tEvent 2\tvisitorID\n"
+        f"{file_date(2, '14:00')}\tretention-call\t1\tcust-42\n"
+        f"{file_date(2, '14:30')}\tretention-call\t1\tcust-77\n"
+    ).encode()
+    await api.upload_job(source, "calls.txt", content)
+    await process_all(store)
+    telco = Reports(api, "telco")
+
+    # Row 1: cust-42's state right after its 09:10 hit: evar2 fibre-1000. Row 2: cust-77 is
+    # unknown, a summary row without evar2.
+    assert await telco.table("evar2", "event2") == {"fibre-1000": (0, 1, 1), "Unspecified": (0, 1, 1)}
+    assert await telco.table("evar1", "event2") == {"search": (0, 1, 1), "Unspecified": (0, 1, 1)}
+    # The visitor-ID row belongs to cust-42 but to no visit.
+    assert await telco.table("evar4", "event2", participation="VISITOR") == {"retention-call": (0, 1, 1)}
+    assert await telco.table("evar2", "event2", participation="VISIT") == {}
+    # cust-42's visit saw fibre-500 and fibre-1000: VISITOR credits both with the call.
+    assert await telco.table("evar2", "event2", participation="VISITOR") == {"fibre-1000": (0, 1, 1), "fibre-500": (0, 1, 1)}
+
+
+ACTIVITY = """
+query($rsid: String!, $visitorId: String!, $first: Int!, $after: String) {
+  reportSuite(rsid: $rsid) {
+    visitor(visitorId: $visitorId) {
+      activity(first: $first, after: $after) {
+        edges { cursor node { timestamp source hit { visitNumber values { dimension value } }
+          offlineRow { line link transactionId values { dimension value } linkedValues { dimension } metrics { event value }
+            dataSource { name type } job { name status } } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}"""
+LINKED_ROWS = """
+query($rsid: String!, $id: String!) {
+  reportSuite(rsid: $rsid) {
+    transaction(transactionId: $id) {
+      linkedRowCount
+      linkedRows(first: 10) { edges { node { id line link visitorId values { dimension value } job { name } } } pageInfo { hasNextPage } }
+    }
+  }
+}"""
+
+
+async def test_a_visitors_activity_merges_its_hits_and_its_linked_rows_in_time_order(store, company, api):
+    await _example_1(store, company, api)
+
+    page = (await api.query(ACTIVITY, rsid="furniture", visitorId="v-1", first=10))["reportSuite"]["visitor"]["activity"]
+
+    nodes = [e["node"] for e in page["edges"]]
+    # The two hits of day 0, then the row linked to lead_100 (day 7); the summary row of lead_999 is nobody's.
+    assert [n["source"] for n in nodes] == ["ONLINE", "ONLINE", "OFFLINE"]
+    assert [n["timestamp"] for n in nodes] == sorted(n["timestamp"] for n in nodes)
+    row = nodes[2]["offlineRow"]
+    assert (row["line"], row["link"], row["transactionId"]) == (4, "TRANSACTION", "lead_100")
+    assert row["dataSource"] == {"name": "Offline", "type": "GENERIC_TRANSACTION_ID"} and row["job"] == {
+        "name": "leads.txt",
+        "status": "SUCCESS",
+    }
+    assert {v["dimension"] for v in row["linkedValues"]} == {"evar1", "evar2", "trackingCode"}
+    assert {m["event"]: m["value"] for m in row["metrics"]} == {"event5": 1.0, "revenue": 1200.0}
+    assert nodes[1]["hit"]["visitNumber"] == 1 and nodes[1]["offlineRow"] is None
+    assert page["pageInfo"]["hasNextPage"] is False
+
+
+async def test_activity_pages_follow_on_from_their_cursor_across_hits_and_rows(store, company, api):
+    await _example_1(store, company, api)
+    seen, after = [], None
+    while True:
+        variables = {"rsid": "furniture", "visitorId": "v-1", "first": 1} | ({"after": after} if after else {})
+        page = (await api.query(ACTIVITY, **variables))["reportSuite"]["visitor"]["activity"]
+        seen += [e["node"]["source"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+
+    assert seen == ["ONLINE", "ONLINE", "OFFLINE"]
+
+
+async def test_a_transaction_lists_the_rows_linked_to_it(store, company, api):
+    await _example_1(store, company, api)
+
+    transaction = (await api.query(LINKED_ROWS, rsid="furniture", id="lead_100"))["reportSuite"]["transaction"]
+
+    (edge,) = transaction["linkedRows"]["edges"]
+    assert transaction["linkedRowCount"] == 1
+    assert (edge["node"]["line"], edge["node"]["link"], edge["node"]["visitorId"], edge["node"]["job"]) == (
+        4,
+        "TRANSACTION",
+        "v-1",
+        {"name": "leads.txt"},
+    )
+    assert {"dimension": "evar1", "value": "email"} in edge["node"]["values"]
+    node = (await api.query("query($id: ID!) { node(id: $id) { ... on OfflineRow { line transactionId } } }", id=edge["node"]["id"]))[
+        "node"
+    ]
+    assert node == {"line": 4, "transactionId": "lead_100"}
+
+
+async def test_the_next_report_shows_a_new_upload_a_deleted_job_and_a_late_linked_row(store, company, api, furniture):
+    assert await furniture.table("trackingCode", "revenue") == {"spring-sale": (0, 1200, 1200), "Unspecified": (0, 300, 300)}
+    source = await make_source(store, company, "furniture", "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Price"])
+    job = await api.upload_job(source, "more.txt", f"Date\tEvar 3\tPrice\ttransactionID\n{file_date(9)}\tupsell\t450\tlead_100\n".encode())
+    await process_all(store)
+
+    # A second deal on lead_100: the campaign gets 1200 + 450.
+    assert await furniture.table("trackingCode", "revenue") == {"spring-sale": (0, 1650, 1650), "Unspecified": (0, 300, 300)}
+
+    # Deleting a job's data removes its rows (deleteJobData, on another branch, does this).
+    await store.delete_many("rows", {"jobId": _own_id(job["id"])})
+    assert await furniture.table("trackingCode", "revenue") == {"spring-sale": (0, 1200, 1200), "Unspecified": (0, 300, 300)}
+
+    # Late linking (another branch) rewrites a summary row as linked once its transaction
+    # is collected: the lead_999 row, linked to v-1's values, moves to spring-sale.
+    (row,) = await store.find_many("rows", {"transactionId": "lead_999"})
+    linked = row | {
+        "values": row["values"] | {"trackingCode": "spring-sale"},
+        "added": ["trackingCode"],
+        "link": "TRANSACTION",
+        "visitorId": "v-1",
+    }
+    await store.delete_many("rows", {"_id": row["_id"]})
+    await store.insert("rows", linked)
+    assert await furniture.table("trackingCode", "revenue") == {"spring-sale": (0, 1500, 1500)}
+
+
+def _own_id(global_id: str) -> str:
+    from strawberry.relay import GlobalID
+
+    return GlobalID.from_id(global_id).node_id
