@@ -4,12 +4,16 @@ the worker, the report pipeline and the store). EXAMPLES.md 1 and 2 come out as 
 there; their dates are moved to the last days of the real calendar (the embedded store's
 TTL uses the real clock): day 0 is the day of the online hits, today is day 19."""
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 import httpx
 import pytest
 
 from graph.app import create_app
 from models import clock
-from tests.test_scenario_uploads import COLLECT, Api, file_date, local, make_source, process_all
+from resolvers import demo
+from tests.test_scenario_uploads import COLLECT, NEW_YORK, Api, file_date, local, make_source, process_all
 
 REPORT = """
 query($rsid: String!, $input: ReportInput!) {
@@ -325,3 +329,33 @@ def _own_id(global_id: str) -> str:
     from strawberry.relay import GlobalID
 
     return GlobalID.from_id(global_id).node_id
+
+
+async def test_the_readmes_walk_through_ends_with_deals_closed_offline_credited_to_the_online_campaign(store, client, monkeypatch):
+    # The demo and the README date everything by the real clock ("yesterday").
+    monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC))
+    _, key = await demo.seed(store)
+    api = Api(client, key)
+    sources = (await api.query('{ reportSuite(rsid: "demo.site") { dataSources(first: 10) { edges { node { id type } } } } }'))[
+        "reportSuite"
+    ]
+    (source,) = [e["node"]["id"] for e in sources["dataSources"]["edges"] if e["node"]["type"] == "GENERIC_TRANSACTION_ID"]
+    yesterday = (datetime.now(NEW_YORK) - timedelta(days=1)).strftime("%m/%d/%Y")
+    await api.upload_job(
+        source, "deals.txt", f"Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n{yesterday}\tclosed-won\t1\t450\tlead_100\n".encode()
+    )
+    await process_all(store)
+
+    found = (await api.query(_readme_block("## Reports")))["reportSuite"]["report"]
+
+    rows = {e["node"]["value"]: [_amounts(m) for m in e["node"]["metrics"]] for e in found["report"]["rows"]["edges"]}
+    # The README's table: revenue and event5 offline, visits online.
+    assert rows == {"spring-sale": [(0, 1650, 1650), (0, 2, 2), (1, 0, 1)], "Unspecified": [(0, 300, 300), (0, 2, 2), (1, 0, 1)]}
+    assert list(rows) == ["spring-sale", "Unspecified"]
+
+
+def _readme_block(section: str) -> str:
+    """The first GraphQL block of a README section."""
+    text = (Path(__file__).parent.parent / "README.md").read_text()
+    after = text[text.index(f"\n{section}\n") :]
+    return after[after.index("```graphql\n") + len("```graphql\n") :].split("```", 1)[0]
