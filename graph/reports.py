@@ -71,7 +71,7 @@ class Report:
     sources: Sources
     participation: Participation
     rows: ReportRowConnection = strawberry.field(
-        description="Rows with any amount: by the first metric's total, highest first, then value."
+        description="Rows with any amount: by the first metric's total, highest first; ties by day (DAY), then value (Unspecified first)."
     )
     totals: list[MetricAmount] = strawberry.field(
         description="What the range holds, without participation; visits and visitors count each visit and visitor once."

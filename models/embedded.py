@@ -139,28 +139,35 @@ def _same_line(stored: dict[str, Any], doc: dict[str, Any]) -> bool:
     return stored["version"] == doc["version"] - 1 and stored.get("companyId") == doc.get("companyId")
 
 
-# Stages that build new documents from their input: a pipeline starting with one of them
-# after its `$match` can run on the stored documents themselves, uncopied.
-_BUILDING_STAGES = frozenset({"$project", "$group"})
+# Stages that change their input documents in place (in mongomock): a pipeline holding one
+# runs on copies of the stored documents; any other runs on the stored documents themselves.
+_IN_PLACE_STAGES = frozenset({"$lookup", "$graphLookup"})
 
 
 def _patch_aggregate(collection_class: Any, aggregate: Any) -> None:
     from mongomock import helpers
     from mongomock.command_cursor import CommandCursor
 
-    def run(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **unused: Any) -> Any:
+    def results(collection: Any, pipeline: list[dict[str, Any]]) -> list[Any]:
+        """The pipeline's output, which may share parts with stored documents."""
         leading, rest = _leading_match(pipeline)
         docs = list(collection._iter_documents(helpers.patch_datetime_awareness_in_document(leading)))
-        if not rest or next(iter(rest[0])) not in _BUILDING_STAGES:
-            docs = copy.deepcopy(docs)  # a later stage may change its input in place
-        out = aggregate.process_pipeline(docs, collection.database, rest, session)
+        if _changes_input(rest):
+            docs = copy.deepcopy(docs)
+        return list(aggregate.process_pipeline(docs, collection.database, rest, None))
+
+    def run(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **unused: Any) -> Any:
+        if session:
+            raise NotImplementedError("the embedded store has no sessions")
         aware = collection.codec_options.tz_aware
-        # A copy either way: results must not share parts with stored documents.
-        return CommandCursor([helpers.make_datetime_timezone_aware_in_document(d) if aware else copy.deepcopy(d) for d in out])
+        # Copies: what a pipeline answers must not share parts with stored documents.
+        return CommandCursor(
+            [helpers.make_datetime_timezone_aware_in_document(d) if aware else copy.deepcopy(d) for d in results(collection, pipeline)]
+        )
 
     def union_with(in_collection: list[Any], database: Any, options: Any) -> list[Any]:
         name, pipeline = (options, []) if isinstance(options, str) else (options["coll"], options.get("pipeline", []))
-        return [*in_collection, *database.get_collection(name).aggregate(pipeline)]
+        return [*in_collection, *results(database.get_collection(name), pipeline)]
 
     sorting_group = aggregate._PIPELINE_HANDLERS["$group"]
 
@@ -180,11 +187,33 @@ def _patch_aggregate(collection_class: Any, aggregate: Any) -> None:
                 everything = sorting_group(in_collection, database, options)
                 return everything
             groups.setdefault((type(value) is bool, value), []).append(doc)  # True and 1 are distinct keys
-        return [{**aggregate._accumulate_group(options, docs), "_id": value} for (_, value), docs in groups.items()]
+        return [{**accumulated(options, docs), "_id": value} for (_, value), docs in groups.items()]
+
+    def accumulated(options: dict[str, Any], docs: list[Any]) -> dict[str, Any]:
+        """mongomock's accumulators, except that `$first` reads documents only until one
+        gives a value (mongomock evaluates it on every document of the group)."""
+        firsts = {name: spec["$first"] for name, spec in options.items() if name != "_id" and list(spec) == ["$first"]}
+        out = aggregate._accumulate_group({k: v for k, v in options.items() if k not in firsts}, docs)
+        for name, expression in firsts.items():
+            out[name] = first_value(expression, docs)
+        return {name: out[name] for name in options if name in out}
+
+    def first_value(expression: Any, docs: list[Any]) -> Any:
+        for doc in docs:
+            try:
+                return aggregate._parse_expression(expression, doc)
+            except KeyError:
+                continue
+        return None
 
     collection_class.aggregate = run
     aggregate._PIPELINE_HANDLERS["$unionWith"] = union_with
     aggregate._PIPELINE_HANDLERS["$group"] = group
+
+
+def _changes_input(stages: list[dict[str, Any]]) -> bool:
+    inner = [s for stage in stages if "$facet" in stage for branch in stage["$facet"].values() for s in branch]
+    return any(name in _IN_PLACE_STAGES for stage in [*stages, *inner] for name in stage)
 
 
 def _leading_match(pipeline: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:

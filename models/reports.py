@@ -153,25 +153,24 @@ def _check_metrics(metrics: tuple[str, ...]) -> list[Problem]:
     return problems
 
 
-# What the pipeline reads. A hit has `visitNumber` and `events`; an offline row has
-# neither, but `metrics`. `values` and `localDay` are common to both.
-IS_HIT = {"$ne": [{"$ifNull": ["$visitNumber", None]}, None]}
+# What the pipeline reads: hits' `events`, offline rows' `metrics`; both have `values`,
+# `localDay` and `visitorId`, and hits a `visitNumber`.
 HAS_PAGE_NAME = {"$ne": [{"$ifNull": ["$values.pageName", None]}, None]}
 
 
 def _online_amount(metric: str) -> Any:
-    """What one hit adds to `metric` (on an offline row it adds nothing)."""
+    """What one hit adds to `metric`."""
     if metric == "occurrences":
-        return {"$cond": [IS_HIT, 1, 0]}
+        return 1
     if metric == "pageViews":
-        return {"$cond": [{"$and": [IS_HIT, HAS_PAGE_NAME]}, 1, 0]}
+        return {"$cond": [HAS_PAGE_NAME, 1, 0]}
     return f"$events.{metric}"  # a missing field sums as nothing
 
 
 def _offline_amount(metric: str) -> Any | None:
     """What one offline row adds to `metric`; None: offline rows never add to it."""
     if metric == "occurrences":
-        return {"$cond": [IS_HIT, 0, 1]}
+        return 1
     if metric == "pageViews":
         return None
     return f"$metrics.{metric}"
@@ -193,6 +192,10 @@ class Plan:
     def by_day(self) -> bool:
         return self.request.granularity is Granularity.DAY
 
+    def day_of(self, path: str) -> Doc:
+        """The accumulator of a group's day (its documents share it), with DAY only."""
+        return {"d": {"$first": path}} if self.by_day else {}
+
     @property
     def value(self) -> str:
         return f"$values.{self.request.dimension}"
@@ -208,16 +211,13 @@ class Plan:
                 names.append(f"b{index}")
         return names
 
-    def raw_sums(self) -> Doc:
-        """The accumulators over hits and rows themselves."""
+    def raw_sums(self, online: bool) -> Doc:
+        """The accumulators over hits (`online`) or offline rows themselves."""
         sums: Doc = {}
-        sources = self.request.sources
         for index, metric in enumerate(self.summed):
-            if sources.online:
-                sums[f"a{index}"] = {"$sum": _online_amount(metric)}
-            offline = _offline_amount(metric)
-            if sources.offline and offline is not None:
-                sums[f"b{index}"] = {"$sum": offline}
+            amount = _online_amount(metric) if online else _offline_amount(metric)
+            if amount is not None:
+                sums[f"{'a' if online else 'b'}{index}"] = {"$sum": amount}
         return sums
 
     def resums(self, prefix: str = "") -> Doc:
@@ -255,43 +255,54 @@ def source_pipelines(rsid: str, request: ReportRequest) -> tuple[Doc, Doc]:
 
 def pipeline(rsid: str, request: ReportRequest) -> tuple[str, list[Doc]]:
     """The collection to run on and the pipeline that answers `request`: one document
-    with `rows` (the page, plus one more row if more follow) and `totals`."""
+    with `rows` (the page, plus one more row if more follow) and `totals`. Hits and rows
+    are each grouped in their own branch (the rows' through `$unionWith`), so each document
+    is read by the accumulators of its own kind only; what follows works on the groups."""
     plan = Plan(request)
+    plain = not plan.counted and request.participation is Participation.NONE
+    first = _by_day_and_value if plain else _by_visit
     hits, rows = source_pipelines(rsid, request)
-    if request.sources is Sources.OFFLINE:
-        collection, start = ROWS, [rows]
-    elif request.sources is Sources.ONLINE:
-        collection, start = HITS, [hits]
-    else:
-        collection, start = HITS, [hits, {"$unionWith": {"coll": ROWS, "pipeline": [rows]}}]
-    if not plan.counted and request.participation is Participation.NONE:
-        return collection, [*start, *_plain(plan)]
-    return collection, [*start, _by_visit(plan), {"$facet": {"rows": _rows_by_visit(plan), "totals": _totals_by_visit(plan)}}]
+    branches = []
+    if request.sources.online:
+        branches.append((HITS, [hits, first(plan, True)]))
+    if request.sources.offline:
+        branches.append((ROWS, [rows, first(plan, False)]))
+    (collection, start), *others = branches
+    grouped = [*start, *({"$unionWith": {"coll": name, "pipeline": branch}} for name, branch in others)]
+    if plain:
+        merged = {"$group": {"_id": "$_id", **plan.resums()}}  # a day and value's hits and rows
+        totals = [{"$group": {"_id": None, **plan.resums()}}]
+        return collection, [*grouped, merged, {"$facet": {"rows": _page(plan), "totals": totals}}]
+    return collection, [*grouped, {"$facet": {"rows": _rows_by_visit(plan), "totals": _totals_by_visit(plan)}}]
 
 
 def _day(plan: Plan, path: str) -> Any:
     return path if plan.by_day else ""
 
 
-def _plain(plan: Plan) -> list[Doc]:
-    """Summed metrics only, no participation: one group per day and value, from the documents."""
-    key = {"$concat": [_day(plan, "$localDay"), _value_part(plan.value)]}
-    group = {"$group": {"_id": key, **plan.raw_sums()}}
-    return [group, {"$facet": {"rows": _page(plan), "totals": [{"$group": {"_id": None, **plan.resums()}}]}}]
+def _by_day_and_value(plan: Plan, online: bool) -> Doc:
+    """Summed metrics only, no participation: hits or rows by day and value."""
+    return {"$group": {"_id": {"$concat": [_day(plan, "$localDay"), _value_part(plan.value)]}, **plan.raw_sums(online)}}
 
 
-def _by_visit(plan: Plan) -> Doc:
-    """Hits and rows grouped by visitor, visit, day and value: what every later count needs.
-    An offline row has no visit; a summary row no visitor either."""
-    key = [_or_empty("$visitorId"), SEP, _number_text("$visitNumber"), SEP, _day(plan, "$localDay"), _value_part(plan.value)]
+def _by_visit(plan: Plan, online: bool) -> Doc:
+    """Hits (`online`) or rows by visitor, visit, day and value: what every later count
+    needs. An offline row has no visit; a summary row no visitor either."""
+    visitor, visit = ("$visitorId", {"$toString": "$visitNumber"}) if online else (_or_empty("$visitorId"), "")
+    part = [visitor, SEP, visit, SEP, _day(plan, "$localDay")]
     return {
         "$group": {
-            "_id": {"$concat": key},
+            "_id": {"$concat": [*part, _value_part(plan.value)]},
+            "k": {"$first": {"$concat": part}},  # the key without the value: a unit's part
             "x": {"$first": {"$ifNull": [plan.value, None]}},
-            "d": {"$first": _day(plan, "$localDay")},
-            "p": {"$first": {"$ifNull": ["$visitorId", None]}},
-            "vn": {"$first": {"$ifNull": ["$visitNumber", None]}},
-            **plan.raw_sums(),
+            **plan.day_of("$localDay"),
+            "p": {"$first": "$visitorId" if online else {"$ifNull": ["$visitorId", None]}},
+            "vn": {"$first": "$visitNumber" if online else {"$literal": None}},
+            **plan.raw_sums(online),
+            # The other kind's amounts as 0, so that every group has every amount: a pushed
+            # part missing one would be dropped by the embedded store, and some wire servers
+            # take expressions in a pushed part as literals.
+            **{name: {"$first": {"$literal": 0}} for name in plan.amount_fields() if name not in plan.raw_sums(online)},
         }
     }
 
@@ -320,7 +331,7 @@ def _rows_by_visit(plan: Plan) -> list[Doc]:
         "$group": {
             "_id": per_visitor_key,
             "x": {"$first": "$x"},
-            "d": {"$first": "$d"},
+            **plan.day_of("$d"),
             "visits": {"$sum": _is_set("$vn")},
             "on": {"$max": _is_set("$vn")},
             **plan.resums(),
@@ -336,7 +347,13 @@ def _participated(plan: Plan) -> list[Doc]:
     output has the shape of `_by_visit`'s, one group per visitor, visit, day and value."""
     visit = plan.request.participation is Participation.VISIT
     unit = {"$concat": ["$p", SEP, {"$toString": "$vn"}]} if visit else "$p"
-    part = {"d": "$d", "p": "$p", "vn": "$vn", **{name: f"${name}" for name in plan.amount_fields()}}
+    part = {
+        "k": "$k",
+        **({"d": "$d"} if plan.by_day else {}),
+        "p": "$p",
+        "vn": "$vn",
+        **{name: f"${name}" for name in plan.amount_fields()},
+    }
     per_unit = {
         "$group": {
             "_id": unit,
@@ -346,12 +363,11 @@ def _participated(plan: Plan) -> list[Doc]:
         }
     }
     seen = {"$match": {"$or": [{"xs": {"$ne": None}}, {"any": 0}]}}  # Unspecified only where nothing was seen
-    key = [_or_empty("$parts.p"), SEP, _number_text("$parts.vn"), SEP, _day(plan, "$parts.d"), _value_part("$xs")]
     regroup = {
         "$group": {
-            "_id": {"$concat": key},
+            "_id": {"$concat": ["$parts.k", _value_part("$xs")]},
             "x": {"$first": "$xs"},
-            "d": {"$first": "$parts.d"},
+            **plan.day_of("$parts.d"),
             "p": {"$first": "$parts.p"},
             "vn": {"$first": "$parts.vn"},
             **plan.resums("parts."),

@@ -344,15 +344,16 @@ class CompanyStore:
     async def aggregate(self, collection: str, pipeline: list[Doc]) -> list[Doc]:
         """A pipeline over this company's documents only: its first stage is the company
         filter, and so is the first stage of every collection it unions with."""
-        return await self.store.aggregate(collection, self._narrowed(pipeline))
+        return await self.store.aggregate(collection, self.narrowed(pipeline))
 
-    def _narrowed(self, pipeline: list[Doc]) -> list[Doc]:
+    def narrowed(self, pipeline: list[Doc]) -> list[Doc]:
+        """`pipeline` as this view runs it."""
         narrowed = [{"$match": {"companyId": self.company_id}}]
         for stage in pipeline:
             if "$unionWith" in stage:
                 union = stage["$unionWith"]
                 name, inner = (union, []) if isinstance(union, str) else (union["coll"], union.get("pipeline", []))
-                stage = {"$unionWith": {"coll": name, "pipeline": self._narrowed(inner)}}
+                stage = {"$unionWith": {"coll": name, "pipeline": self.narrowed(inner)}}
             elif "$facet" in stage:
                 _no_crossing([s for inner in stage["$facet"].values() for s in inner])
             else:
