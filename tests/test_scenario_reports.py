@@ -9,10 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from strawberry.relay import GlobalID
 
 from graph.app import create_app
 from models import clock
-from resolvers import demo
+from resolvers import api_keys, demo, report_suites
 from tests.test_scenario_uploads import COLLECT, NEW_YORK, Api, file_date, local, make_source, process_all
 
 REPORT = """
@@ -76,8 +77,6 @@ def api(client, company) -> Api:
 async def _example_1(store, company, api: Api) -> str:
     """EXAMPLES.md 1: v-1's two hits (the second records lead_100), then a deals file of
     two rows: one linked to lead_100, one (lead_999) a summary row. Returns the job id."""
-    from resolvers import report_suites
-
     await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
     await report_suites.set_recording(store, company.admin, "furniture", True)
     hits = [
@@ -186,8 +185,6 @@ async def test_a_day_report_puts_each_amount_on_the_report_suites_day_it_happene
 
 
 async def test_examples_2_a_call_is_credited_to_the_customers_values_as_of_its_time(store, company, api):
-    from resolvers import report_suites
-
     await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
     hits = [
         {
@@ -326,8 +323,6 @@ async def test_the_next_report_shows_a_new_upload_a_deleted_job_and_a_late_linke
 
 
 def _own_id(global_id: str) -> str:
-    from strawberry.relay import GlobalID
-
     return GlobalID.from_id(global_id).node_id
 
 
@@ -359,3 +354,15 @@ def _readme_block(section: str) -> str:
     text = (Path(__file__).parent.parent / "README.md").read_text()
     after = text[text.index(f"\n{section}\n") :]
     return after[after.index("```graphql\n") + len("```graphql\n") :].split("```", 1)[0]
+
+
+async def test_another_companys_key_finds_neither_the_rows_nor_the_visitor(store, company, api, client):
+    await _example_1(store, company, api)
+    (row,) = await store.find_many("rows", {"transactionId": "lead_100"})
+    _, their_key = await api_keys.create_company(store, "Globex")
+    theirs = Api(client, their_key)
+
+    node = await theirs.query("query($id: ID!) { node(id: $id) { id } }", id=str(GlobalID("OfflineRow", row["_id"])))
+    mine = await api.query("query($id: ID!) { node(id: $id) { ... on OfflineRow { line } } }", id=str(GlobalID("OfflineRow", row["_id"])))
+
+    assert node == {"node": None} and mine == {"node": {"line": 4}}
