@@ -15,7 +15,7 @@ of the data (target: no worse than linear). Latencies are the best of three runs
 evaluates every expression of a pipeline in Python, at some 50 us a document).
 
     python bench/report.py            # 100,000 and 500,000 hits
-    python bench/report.py --smoke    # 2,000 and 10,000, for CI
+    python bench/report.py --smoke    # 1,000 and 5,000, for CI
 """
 
 import argparse
@@ -225,11 +225,11 @@ async def run(sizes: list[int], runs: int | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--smoke", action="store_true", help="2,000 and 10,000 hits: checks the benchmark runs")
+    parser.add_argument("--smoke", action="store_true", help="1,000 and 5,000 hits: checks the benchmark runs")
     parser.add_argument("--runs", type=int, default=None, help="runs per latency, the best kept (default: 3 up to 100,000 hits, then 1)")
     parser.add_argument("--sizes", type=int, nargs="+", default=None, help="hits per size (default 100000 500000)")
     args = parser.parse_args()
-    sizes = args.sizes or ([2_000, 10_000] if args.smoke else [100_000, 500_000])
+    sizes = args.sizes or ([1_000, 5_000] if args.smoke else [100_000, 500_000])
     asyncio.run(run(sizes, args.runs))
 
 
