@@ -8,7 +8,7 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.errors import UserError, attempt
-from graph.jobs import Job, JobStatus, jobs_connection
+from graph.jobs import Job, JobStatus, data_source_jobs
 from graph.pagination import DEFAULT_PAGE_SIZE
 from models import data_sources as source_models
 from resolvers import data_sources
@@ -64,7 +64,7 @@ class DataSource(relay.Node):
         name: str | None = None,
         lookback_days: int | None = None,
     ) -> relay.Connection[Job]:
-        return await jobs_connection(info, {"dataSourceId": self.model.id}, first, after, JobFilter(status, name, lookback_days))
+        return await data_source_jobs(info, self.model.id, first, after, JobFilter(status, name, lookback_days))
 
     @strawberry.field(description="Whether the report suite records Transaction IDs, as the data-sources manager shows it.")
     async def transaction_id_recording(self, info: Info) -> bool:

@@ -143,6 +143,17 @@ async def jobs_connection(
     return connection(items, more, lambda j: j.id, Job.from_model)
 
 
+async def data_source_jobs(
+    info: Info, data_source_id: str, first: int, after: str | None, job_filter: jobs.JobFilter
+) -> relay.Connection[Job]:
+    """A data source's file log through the request's DataLoader: the logs of all the data
+    sources of a page are read in one round trip."""
+    job_filter.check()
+    page = jobs.JobsPage(data_source_id, job_filter, decode_cursor(after), page_size(first))
+    items, more = await info.context.job_pages.load(page)
+    return connection(items, more, lambda j: j.id, Job.from_model)
+
+
 def own_job_id(global_id: str) -> str:
     """The job id inside a global id; a malformed id, or one of another type, names none
     (the look-up then answers NOT_FOUND)."""

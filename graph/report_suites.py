@@ -11,6 +11,8 @@ from graph.data_sources import DataSource
 from graph.errors import UserError, attempt
 from graph.jobs import Job, JobStatus, jobs_connection
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
+from graph.reports import ReportInput, ReportResult
+from graph.reports import report as run_report
 from graph.visitors import Transaction, TransactionStatus, Visitor
 from models import fields
 from models import report_suites as suite_models
@@ -121,6 +123,10 @@ class ReportSuite(relay.Node):
             ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first), status=status
         )
         return connection(items, more, lambda s: s.transaction_id, Transaction.from_model)
+
+    @strawberry.field(description="A dimension broken down by metrics over the suite's days, online and offline side by side. READER.")
+    async def report(self, info: Info, input: ReportInput) -> ReportResult:
+        return await run_report(info, self.model, input)
 
     @classmethod
     def from_model(cls, suite: suite_models.ReportSuite) -> "ReportSuite":

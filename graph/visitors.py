@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -12,6 +13,9 @@ from models import clock, keys, profiles
 from models import hits as hit_model
 from models import snapshots as snapshot_model
 from resolvers import visitors
+
+if TYPE_CHECKING:
+    from graph.offline_rows import OfflineRow, VisitorActivityConnection
 
 TransactionStatus = strawberry.enum(snapshot_model.TransactionStatus, name="TransactionStatus")
 
@@ -92,6 +96,14 @@ class Transaction(relay.Node):
         state = await info.context.visitors.load(keys.visitor_key(self.model.company_id, self.model.rsid, self.model.visitor_id))
         return Visitor.from_model(state) if state else None
 
+    @strawberry.field(description="The offline rows linked to it, in the order they were uploaded.")
+    async def linked_rows(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> relay.Connection[Annotated["OfflineRow", strawberry.lazy("graph.offline_rows")]]:
+        from graph.offline_rows import linked_rows_connection
+
+        return await linked_rows_connection(info, self.model, first, after)
+
     @classmethod
     def from_model(cls, snapshot: snapshot_model.Snapshot) -> "Transaction":
         return cls(
@@ -136,11 +148,18 @@ class Visitor(relay.Node):
 
     @strawberry.field
     async def transactions(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[Transaction]:
-        ctx, state = info.context, self.model
-        items, more = await visitors.page_transactions(
-            ctx.store, ctx.caller, state.rsid, decode_cursor(after), page_size(first), visitor_id=state.visitor_id
-        )
+        state = self.model
+        page = visitors.TransactionsPage(state.rsid, state.visitor_id, decode_cursor(after), page_size(first))
+        items, more = await info.context.visitor_transactions.load(page)  # the transactions of all the visitors of a page at once
         return connection(items, more, lambda s: s.transaction_id, Transaction.from_model)
+
+    @strawberry.field(description="Its hits and the offline rows tied to it (by transaction or visitor id), oldest first.")
+    async def activity(
+        self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None
+    ) -> Annotated["VisitorActivityConnection", strawberry.lazy("graph.offline_rows")]:
+        from graph.offline_rows import activity_connection
+
+        return await activity_connection(info, self.model, first, after)
 
     @classmethod
     def from_model(cls, state: profiles.VisitorState) -> "Visitor":

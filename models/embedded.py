@@ -10,9 +10,11 @@ module keeps mongomock's answers and gives it what a server has:
   document's position and its `_id`), maintained wherever mongomock stores or removes a
   document. A query with equality on an index's leading fields, and a range or a sort on
   the next one, touches only the documents in that range, in order; with a `limit` it
-  copies only those it returns. Ties and unsorted results come in mongomock's natural
-  (insertion) order, as without the index. Values of mixed types in one indexed field
-  (never written by this project) retire that index: mongomock's scan answers instead.
+  copies only those it returns; an `$in` of strings reads one range a value. Ties and
+  unsorted results come in mongomock's natural (insertion) order, as without the index.
+  Each value is kept with its comparison type, so a field holding strings and nulls (an
+  offline row's transaction id) stays indexed; arrays or documents in an indexed field
+  retire that index, and mongomock's scan answers instead.
 - A TTL monitor that runs now and then (a server's runs every 60 s; reads check expiry
   themselves anyway) instead of on every call.
 - Its own thread. mongomock is not thread-safe, so every call runs on one worker thread,
@@ -22,6 +24,15 @@ module keeps mongomock's answers and gives it what a server has:
 - Less memory per document: the strings a document repeats from others (field names,
   report suites, days, dimension values) are kept once.
 
+Aggregation (reports, batched pages) gets the same treatment: mongomock's `aggregate`
+first copies the whole collection through a cursor whose every step copies the rest of
+its results (quadratic: 98 s for 100,000 hits), then filters. Here the leading `$match`
+picks documents as `find` does, and the pipeline runs on those alone. Its `$group` sorts
+its input with a slow comparison to find equal keys; here equal keys are found by hash
+(keys that cannot be hashed, such as documents, still go mongomock's way). `$unionWith`,
+which mongomock lacks and reports use to put hits and offline rows in one pipeline, is
+added.
+
 `EmbeddedDatabase` is the small part of Motor's asynchronous API that models/store.py
 uses. The speed-ups patch private internals of the pinned mongomock version
 (pyproject.toml), so `database()` checks that they are there and fails with a clear
@@ -29,6 +40,7 @@ message at start-up if they are not.
 """
 
 import asyncio
+import copy
 import functools
 import gc
 import itertools
@@ -460,13 +472,14 @@ def _patch_mongomock() -> None:
     global _patched
     if _patched:
         return
+    from mongomock import aggregate, filtering, helpers
     from mongomock import collection as collection_module
-    from mongomock import filtering, helpers
     from mongomock.collection import Collection, Cursor
     from mongomock.store import CollectionStore
 
     _check_internals(Collection, Cursor, CollectionStore, helpers, collection_module)
     _fast_helpers(helpers, collection_module)
+    _patch_aggregate(Collection, aggregate)
     scan = Collection._iter_documents
     original_update = Collection._update
     dataset = Collection._get_dataset
@@ -733,6 +746,10 @@ def _check_internals(collection_class: Any, cursor_class: Any, store_class: Any,
     missing = [name for owner, name in wanted if not callable(getattr(owner, name, None))]
     if not hasattr(helpers, "utc"):
         missing.append("helpers.utc")
+    from mongomock import aggregate
+
+    if not callable(getattr(aggregate, "process_pipeline", None)) or not isinstance(getattr(aggregate, "_PIPELINE_HANDLERS", None), dict):
+        missing.append("aggregate.process_pipeline")
     if "_documents" not in vars(store_class("probe")):
         missing.append("_documents")
     if missing:
@@ -757,3 +774,100 @@ def ids_named(query: Any) -> list[str | int] | None:
     if not all(type(i) in (str, int) for i in wanted):
         return None
     return list(dict.fromkeys(wanted))
+
+
+# Stages that change their input documents in place (in mongomock): a pipeline holding one
+# runs on copies of the stored documents; any other runs on the stored documents themselves.
+_IN_PLACE_STAGES = frozenset({"$lookup", "$graphLookup"})
+
+
+def _patch_aggregate(collection_class: Any, aggregate: Any) -> None:
+    from mongomock import helpers
+    from mongomock.command_cursor import CommandCursor
+
+    def results(collection: Any, pipeline: list[dict[str, Any]]) -> list[Any]:
+        """The pipeline's output, which may share parts with stored documents."""
+        leading, rest = _leading_match(pipeline)
+        docs = list(collection._iter_documents(helpers.patch_datetime_awareness_in_document(leading)))
+        if _changes_input(rest):
+            docs = copy.deepcopy(docs)
+        return list(aggregate.process_pipeline(docs, collection.database, rest, None))
+
+    def run(collection: Any, pipeline: list[dict[str, Any]], session: Any = None, **unused: Any) -> Any:
+        if session:
+            raise NotImplementedError("the embedded store has no sessions")
+        aware = collection.codec_options.tz_aware
+        # Copies: what a pipeline answers must not share parts with stored documents.
+        return CommandCursor(
+            [helpers.make_datetime_timezone_aware_in_document(d) if aware else copy.deepcopy(d) for d in results(collection, pipeline)]
+        )
+
+    def union_with(in_collection: list[Any], database: Any, options: Any) -> list[Any]:
+        name, pipeline = (options, []) if isinstance(options, str) else (options["coll"], options.get("pipeline", []))
+        return [*in_collection, *results(database.get_collection(name), pipeline)]
+
+    sorting_group = aggregate._PIPELINE_HANDLERS["$group"]
+
+    def group(in_collection: list[Any], database: Any, options: dict[str, Any]) -> list[Any]:
+        key = options["_id"]
+        everything: list[Any]
+        if not key:  # one group of everything
+            everything = sorting_group(in_collection, database, options)
+            return everything
+        groups: dict[Any, list[Any]] = {}
+        for doc in in_collection:
+            try:
+                value = aggregate._parse_expression(key, doc, ignore_missing_keys=True)
+            except KeyError:
+                value = None
+            if not isinstance(value, str | int | float | type(None)):
+                everything = sorting_group(in_collection, database, options)
+                return everything
+            groups.setdefault((type(value) is bool, value), []).append(doc)  # True and 1 are distinct keys
+        return [{**accumulated(options, docs), "_id": value} for (_, value), docs in groups.items()]
+
+    def accumulated(options: dict[str, Any], docs: list[Any]) -> dict[str, Any]:
+        """mongomock's accumulators, except that `$first` reads documents only until one
+        gives a value (mongomock evaluates it on every document of the group)."""
+        firsts = {name: spec["$first"] for name, spec in options.items() if name != "_id" and list(spec) == ["$first"]}
+        out = aggregate._accumulate_group({k: v for k, v in options.items() if k not in firsts}, docs)
+        for name, expression in firsts.items():
+            out[name] = first_value(expression, docs)
+        return {name: out[name] for name in options if name in out}
+
+    def first_value(expression: Any, docs: list[Any]) -> Any:
+        for doc in docs:
+            try:
+                return aggregate._parse_expression(expression, doc)
+            except KeyError:
+                continue
+        return None
+
+    collection_class.aggregate = run
+    aggregate._PIPELINE_HANDLERS["$unionWith"] = union_with
+    aggregate._PIPELINE_HANDLERS["$group"] = group
+
+
+def _changes_input(stages: list[dict[str, Any]]) -> bool:
+    inner = [s for stage in stages if "$facet" in stage for branch in stage["$facet"].values() for s in branch]
+    return any(name in _IN_PLACE_STAGES for stage in [*stages, *inner] for name in stage)
+
+
+def _leading_match(pipeline: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The filter of the `$match` stages a pipeline starts with (merged), and the stages after them."""
+    filters: list[dict[str, Any]] = []
+    for position, stage in enumerate(pipeline):
+        if list(stage) != ["$match"]:
+            return _all_of(filters), pipeline[position:]
+        filters.append(stage["$match"])
+    return _all_of(filters), []
+
+
+def _all_of(filters: list[dict[str, Any]]) -> dict[str, Any]:
+    """One filter for several; fields given once stay top-level, where the `_id` path sees them."""
+    merged: dict[str, Any] = {}
+    for f in filters:
+        if merged.keys() & f.keys():
+            return {"$and": filters}
+        merged |= f
+    return merged

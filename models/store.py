@@ -76,6 +76,7 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("rsid", ASCENDING), ("transactionId", ASCENDING)]),
         IndexModel([("rsid", ASCENDING), ("visitorId", ASCENDING), ("timestamp", ASCENDING)]),
         IndexModel([("rsid", ASCENDING), ("localDay", ASCENDING)]),
+        IndexModel([("rsid", ASCENDING), ("dataSourceId", ASCENDING), ("localDay", ASCENDING)]),  # reports of some sources
     ],
 }
 
@@ -85,6 +86,27 @@ R = TypeVar("R")
 
 DUPLICATE_KEY = 11000
 BULK_BATCH = 1000
+PAGE_BRANCH = "_page"  # which page of a `find_pages` call a document belongs to
+# Stages that read another collection: a company's pipeline may hold them only narrowed.
+CROSSING_STAGES = frozenset({"$lookup", "$graphLookup", "$unionWith", "$out", "$merge"})
+
+
+@dataclass(frozen=True)
+class PageQuery:
+    """One page of `find_pages`: documents of `collection` matching `query` (its keyset
+    condition included, see `keyset`), in `sort` order, at most `limit`."""
+
+    collection: str
+    query: Doc
+    sort: tuple[tuple[str, int], ...]
+    limit: int
+
+
+def keyset(query: Doc, key: str, descending: bool, after: Any) -> Doc:
+    """`query` narrowed to the documents after `after` on `key` (None: from the start)."""
+    if after is None:
+        return query
+    return {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
 
 
 class DuplicateKey(Exception):
@@ -247,6 +269,24 @@ class Store:
         docs: list[Doc] = await self.db[collection].aggregate(pipeline).to_list(None)
         return docs
 
+    @_answering
+    async def find_pages(self, pages: list[PageQuery]) -> list[tuple[list[Doc], bool]]:
+        """Several pages in one round trip (the pages of every item of a list, for a
+        DataLoader): one pipeline, each page after the first a `$unionWith` branch over its
+        own index. Returns each page's documents and whether more follow."""
+        if not pages:
+            return []
+        branches = [_page_branch(index, page) for index, page in enumerate(pages)]
+        unions = [
+            {"$unionWith": {"coll": page.collection, "pipeline": branch}} for page, branch in zip(pages[1:], branches[1:], strict=True)
+        ]
+        self.round_trips += 1
+        docs: list[Doc] = await self.db[pages[0].collection].aggregate([*branches[0], *unions]).to_list(None)
+        found: list[list[Doc]] = [[] for _ in pages]
+        for doc in docs:
+            found[doc.pop(PAGE_BRANCH)].append(doc)
+        return [(docs[: page.limit], len(docs) > page.limit) for page, docs in zip(pages, found, strict=True)]
+
     async def count_by(self, collection: str, query: Doc, field: str) -> dict[Any, int]:
         """How many documents matching `query` hold each value of `field`. A server groups
         them (over the query's index); the embedded store, whose aggregation scans and
@@ -328,8 +368,27 @@ class CompanyStore:
         return await self.store.delete_many(collection, self.own(query))
 
     async def aggregate(self, collection: str, pipeline: list[Doc]) -> list[Doc]:
-        """A pipeline over this company's documents only: its first stage is the company filter."""
-        return await self.store.aggregate(collection, [{"$match": {"companyId": self.company_id}}, *pipeline])
+        """A pipeline over this company's documents only: its first stage is the company
+        filter, and so is the first stage of every collection it unions with."""
+        return await self.store.aggregate(collection, self.narrowed(pipeline))
+
+    def narrowed(self, pipeline: list[Doc]) -> list[Doc]:
+        """`pipeline` as this view runs it."""
+        narrowed = [{"$match": {"companyId": self.company_id}}]
+        for stage in pipeline:
+            if "$unionWith" in stage:
+                union = stage["$unionWith"]
+                name, inner = (union, []) if isinstance(union, str) else (union["coll"], union.get("pipeline", []))
+                stage = {"$unionWith": {"coll": name, "pipeline": self.narrowed(inner)}}
+            elif "$facet" in stage:
+                _no_crossing([s for inner in stage["$facet"].values() for s in inner])
+            else:
+                _no_crossing([stage])
+            narrowed.append(stage)
+        return narrowed
+
+    async def find_pages(self, pages: list[PageQuery]) -> list[tuple[list[Doc], bool]]:
+        return await self.store.find_pages([PageQuery(p.collection, self.own(p.query), p.sort, p.limit) for p in pages])
 
     async def count_by(self, collection: str, query: Doc, field: str) -> dict[Any, int]:
         return await self.store.count_by(collection, self.own(query), field)
@@ -364,6 +423,16 @@ _CARRIED: CodecOptions[Doc] = CodecOptions(tz_aware=True)
 def _copy(projection: Doc | None) -> Doc | None:
     # mongomock changes the projection it is given (it sets `_id`): callers' stay as they were.
     return dict(projection) if projection is not None else None
+
+
+def _no_crossing(stages: list[Doc]) -> None:
+    crossing = [name for stage in stages for name in stage if name in CROSSING_STAGES]
+    if crossing:
+        raise ValueError(f"{crossing[0]} would read another collection beyond the company's documents")
+
+
+def _page_branch(index: int, page: PageQuery) -> list[Doc]:
+    return [{"$match": page.query}, {"$sort": dict(page.sort)}, {"$limit": page.limit + 1}, {"$addFields": {PAGE_BRANCH: index}}]
 
 
 def _version_filter(doc: Doc) -> Doc:

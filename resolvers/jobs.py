@@ -10,7 +10,7 @@ from models import clock, store
 from models.companies import Caller, Role
 from models.jobs import FINISHED, Job, JobStatus
 from models.problems import Rejected, invalid, not_found
-from models.store import CompanyStore, Doc, Store
+from models.store import CompanyStore, Doc, PageQuery, Store, keyset
 from models.upload_rows import LineProblem, Severity
 from resolvers import late_linking
 from resolvers.api_keys import tenant
@@ -74,6 +74,30 @@ async def page(
     scope = tenant(db, caller, Role.READER)
     docs, more = await scope.find_page(store.JOBS, where | job_filter.query(clock.now()), "_id", True, after, first)
     return await with_late_links(scope, [Job.from_doc(doc) for doc in docs]), more
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """A page of one data source's file log, newest first (a DataLoader key)."""
+
+    data_source_id: str
+    job_filter: JobFilter
+    after: str | None
+    first: int
+
+
+async def pages(db: Store, caller: Caller | None, wanted: list[JobsPage]) -> list[tuple[list[Job], bool]]:
+    """The pages of several data sources' file logs in one round trip. Each filter must
+    have passed `JobFilter.check`."""
+    now = clock.now()
+    queries = [
+        PageQuery(
+            store.JOBS, keyset({"dataSourceId": p.data_source_id} | p.job_filter.query(now), "_id", True, p.after), (("_id", -1),), p.first
+        )
+        for p in wanted
+    ]
+    found = await tenant(db, caller, Role.READER).find_pages(queries)
+    return [([Job.from_doc(doc) for doc in docs], more) for docs, more in found]
 
 
 async def problems_page(

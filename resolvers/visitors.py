@@ -10,7 +10,7 @@ from models.hits import StoredHit
 from models.keys import snapshot_key, visitor_key
 from models.profiles import WITHOUT_HITS, VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
-from models.store import CompanyStore, Doc, Store
+from models.store import CompanyStore, Doc, PageQuery, Store, keyset
 from resolvers.api_keys import tenant
 
 T = TypeVar("T")
@@ -116,3 +116,28 @@ async def page_transactions(
         query["visitorId"] = visitor_id
     docs, more = await _reader(db, caller).find_page(store.SNAPSHOTS, query, "transactionId", False, after, first)
     return [Snapshot.from_doc(doc) for doc in docs], more
+
+
+@dataclass(frozen=True)
+class TransactionsPage:
+    """A page of one visitor's transactions, by transaction id (a DataLoader key)."""
+
+    rsid: str
+    visitor_id: str
+    after: str | None
+    first: int
+
+
+async def transactions_pages(db: Store, caller: Caller | None, pages: list[TransactionsPage]) -> list[tuple[list[Snapshot], bool]]:
+    """The transactions of several visitors in one round trip."""
+    queries = [
+        PageQuery(
+            store.SNAPSHOTS,
+            keyset({"rsid": p.rsid, "visitorId": p.visitor_id}, "transactionId", False, p.after),
+            (("transactionId", 1),),
+            p.first,
+        )
+        for p in pages
+    ]
+    found = await _reader(db, caller).find_pages(queries)
+    return [([Snapshot.from_doc(doc) for doc in docs], more) for docs, more in found]

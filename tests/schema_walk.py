@@ -88,6 +88,11 @@ class Aim:
             "ReportSuite.jobs.name": Each(self.job_names),
             "DataSource.jobs.name": Each(self.job_names),
             "ReportSuite.evarSetting.number": 1,
+            # reports: every way of crediting, over the default range (the last 30 days)
+            "ReportInput.dimension": "evar1",
+            "ReportInput.metrics": ["occurrences", "revenue", "visitors"],
+            "ReportInput.participation": Each(["NONE", "VISIT", "VISITOR"]),
+            "ReportInput.granularity": Each(["TOTAL", "DAY"]),
             # what names the aimed-at company's objects
             "rsid": Each(self.rsids),
             "visitorId": Each(self.visitor_ids),

@@ -221,3 +221,43 @@ async def test_projections_keep_or_leave_out_the_fields_named(store, projection,
     assert doc == expected
     doc.get("b", {})["c"] = 99  # a copy: the stored document stays as it was
     assert (await store.find_one("things", {"_id": "p"}))["b"] == {"c": 2}
+
+
+async def test_a_pipeline_gives_copies_and_changes_no_stored_document(store):
+    await store.insert_many("things", [{"_id": "a", "tags": ["x", "y"], "in": {"n": 1}}, {"_id": "b", "tags": [], "in": {"n": 2}}])
+
+    # $lookup and $unwind change their input in place in mongomock; $project shares parts of it.
+    looked_up = await store.aggregate("things", [{"$lookup": {"from": "things", "localField": "_id", "foreignField": "_id", "as": "self"}}])
+    unwound = await store.aggregate("things", [{"$match": {"_id": "a"}}, {"$unwind": "$tags"}])
+    projected = await store.aggregate("things", [{"$match": {"_id": "a"}}, {"$project": {"in": "$in"}}])
+    projected[0]["in"]["n"] = 99
+
+    assert [d["self"][0]["_id"] for d in looked_up] == ["a", "b"] and [d["tags"] for d in unwound] == ["x", "y"]
+    assert await store.find_many("things", {}) == [
+        {"_id": "a", "tags": ["x", "y"], "in": {"n": 1}},
+        {"_id": "b", "tags": [], "in": {"n": 2}},
+    ]
+
+
+async def test_leading_matches_are_all_applied_and_a_group_tells_keys_apart_as_a_server_does(store):
+    docs = [{"_id": i, "k": k, "n": 1} for i, k in enumerate([1, True, 1.0, "1", None, {"a": 1}, {"a": 1}])]
+    await store.insert_many("things", [*docs, {"_id": 99, "k": 1, "n": 5, "other": True}])
+
+    grouped = await store.aggregate(
+        "things", [{"$match": {"n": 1}}, {"$match": {"n": {"$lt": 5}}}, {"$group": {"_id": "$k", "c": {"$sum": 1}}}]
+    )
+    missing = await store.aggregate("things", [{"$match": {"_id": {"$in": [4, 99]}}}, {"$group": {"_id": "$other", "c": {"$sum": "$n"}}}])
+
+    # 1 and 1.0 are one key, True and "1" others; documents as keys (mongomock's own way) still group.
+    assert sorted((repr(d["_id"]), d["c"]) for d in grouped) == [("'1'", 1), ("1", 2), ("None", 1), ("True", 1), ("{'a': 1}", 2)]
+    assert sorted((repr(d["_id"]), d["c"]) for d in missing) == [("None", 1), ("True", 5)]
+
+
+async def test_union_with_adds_the_other_collections_documents(store):
+    await store.insert_many("things", [{"_id": "t", "n": 1}])
+    await store.insert_many("others", [{"_id": "o", "n": 2}, {"_id": "p", "n": 3}])
+
+    union = await store.aggregate("things", [{"$unionWith": {"coll": "others", "pipeline": [{"$match": {"n": {"$gt": 2}}}]}}])
+    whole = await store.aggregate("things", [{"$unionWith": "others"}, {"$group": {"_id": None, "n": {"$sum": "$n"}}}])
+
+    assert [d["_id"] for d in union] == ["t", "p"] and whole == [{"_id": None, "n": 6}]

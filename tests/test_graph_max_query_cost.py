@@ -68,3 +68,20 @@ async def test_a_fragment_costs_what_it_fetches_times_the_pages_around_each_spre
     assert allowed.errors is None
     assert refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
     assert "10,201" in refused.errors[0].message
+
+
+async def test_a_reports_rows_count_by_the_first_of_its_input(execute, company, store):
+    many = '{ reportSuites(first: 100) { edges { node { report(input: {dimension: "evar1", metrics: ["event1"], first: 100}) { userErrors { code } } } } } }'
+    by_variable = (
+        """query($input: ReportInput!) { reportSuites(first: 100) { edges { node { report(input: $input) { userErrors { code } } } } } }"""
+    )
+    before = store.round_trips
+
+    refused = await execute(many, company.reader)  # 1 + 100 + 100 x (1 + 100)
+    also_refused = await execute(by_variable, company.reader, input={"dimension": "evar1", "metrics": ["event1"], "first": 100})
+    assert store.round_trips == before
+    defaults = await execute(by_variable, company.reader, input={"dimension": "evar1", "metrics": ["event1"]})  # 1 + 100 + 100 x 21
+
+    assert refused.errors[0].extensions["code"] == also_refused.errors[0].extensions["code"] == "QUERY_TOO_COSTLY"
+    assert "10,201" in refused.errors[0].message
+    assert defaults.errors is None

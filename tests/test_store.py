@@ -5,11 +5,12 @@ import pytest
 
 from models import store as collections
 from models.keys import snapshot_key
-from models.store import BULK_BATCH, DuplicateKey
+from models.store import BULK_BATCH, DuplicateKey, PageQuery, keyset
 
 pytestmark = pytest.mark.wire
 
 THINGS = "things"
+OTHERS = "others"
 
 
 async def test_a_second_insert_of_an_id_is_a_duplicate_key(any_store):
@@ -238,3 +239,56 @@ async def test_count_by_counts_the_documents_of_each_value_its_query_matches(any
 
     # t0: 3, 6, 9 (0 has no id); t1: 1, 7, 10 (4 has none); t9: none at all
     assert counted == {"t0": 3, "t1": 3}
+
+
+async def test_find_pages_reads_the_pages_of_several_queries_in_one_round_trip(any_store):
+    await any_store.insert_many(THINGS, [{"_id": f"t{i:02d}", "kind": i % 3, "n": i} for i in range(12)])
+    await any_store.insert_many(OTHERS, [{"_id": "o1", "kind": 0}, {"_id": "o2", "kind": 0}])
+    before = any_store.round_trips
+
+    pages = await any_store.find_pages(
+        [
+            PageQuery(THINGS, {"kind": 0}, (("_id", 1),), 2),
+            PageQuery(THINGS, keyset({"kind": 1}, "_id", True, "t07"), (("_id", -1),), 5),
+            PageQuery(OTHERS, {"kind": 0}, (("n", 1), ("_id", -1)), 1),
+            PageQuery(THINGS, {"kind": 9}, (("_id", 1),), 3),
+            PageQuery(THINGS, {"kind": 2}, (("_id", 1),), 0),
+        ]
+    )
+
+    assert any_store.round_trips - before == 1
+    assert [([d["_id"] for d in docs], more) for docs, more in pages] == [
+        (["t00", "t03"], True),
+        (["t04", "t01"], False),
+        (["o2"], True),
+        ([], False),
+        ([], True),
+    ]
+    assert pages[0][0][0] == {"_id": "t00", "kind": 0, "n": 0}  # the documents as stored
+    assert await any_store.find_pages([]) == []
+
+
+async def test_a_company_views_pages_and_pipelines_see_its_own_documents_only(any_store, ours):
+    await any_store.insert_many(OTHERS, [{"_id": "o-ours", "companyId": OURS, "n": 5}, {"_id": "o-theirs", "companyId": THEIRS, "n": 7}])
+
+    (page,) = await ours.find_pages([PageQuery(THINGS, {}, (("_id", 1),), 10)])
+    union = await ours.aggregate(
+        THINGS, [{"$unionWith": {"coll": OTHERS, "pipeline": [{"$match": {"n": {"$gt": 0}}}]}}, {"$sort": {"_id": 1}}]
+    )
+
+    assert [d["_id"] for d in page[0]] == ["ours-1", "ours-2"]
+    assert [d["_id"] for d in union] == ["o-ours", "ours-1", "ours-2"]
+
+
+@pytest.mark.parametrize(
+    "stage",
+    [
+        {"$lookup": {"from": OTHERS, "localField": "_id", "foreignField": "_id", "as": "x"}},
+        {"$facet": {"a": [{"$lookup": {"from": OTHERS, "localField": "_id", "foreignField": "_id", "as": "x"}}]}},
+        {"$out": OTHERS},
+    ],
+    ids=["lookup", "lookup in a facet", "out"],
+)
+async def test_a_company_view_refuses_a_pipeline_that_would_read_or_write_beyond_its_documents(any_store, stage):
+    with pytest.raises(ValueError, match="beyond the company's documents"):
+        await any_store.company(OURS).aggregate(THINGS, [stage])

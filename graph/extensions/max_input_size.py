@@ -43,7 +43,7 @@ from graphql import (
 from strawberry.types import ExecutionContext
 
 from graph.extensions.guard import Guard
-from models import data_sources, fields, jobs
+from models import data_sources, fields, jobs, reports
 from resolvers.collection import MAX_HITS_PER_CALL
 
 LIST_LIMITS: dict[tuple[str, str], int] = {
@@ -61,6 +61,8 @@ LIST_LIMITS: dict[tuple[str, str], int] = {
     ("UploadDataSourceRowsInput", "columns"): data_sources.MAX_COLUMNS + 1,
     ("ValidateDataSourceRowsInput", "rows"): jobs.MAX_ROWS_PER_CALL,
     ("ValidateDataSourceRowsInput", "columns"): data_sources.MAX_COLUMNS + 1,
+    ("ReportInput", "metrics"): reports.MAX_METRICS,
+    ("ReportInput", "dataSourceIds"): reports.MAX_DATA_SOURCES,
 }
 DEFAULT_LIST_LIMIT = MAX_HITS_PER_CALL  # a list variable declared on its own has no field to go by
 MAX_STRING_LENGTH = 1_000
