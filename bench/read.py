@@ -36,6 +36,7 @@ from graph.schema import schema
 from models import store as collections
 from models.companies import Caller, Role
 from models.hits import HitIn
+from models.keys import visitor_key
 from models.store import Store
 from resolvers import collection, report_suites
 from resolvers.collection import MAX_HITS_PER_CALL
@@ -120,14 +121,14 @@ async def read_figures(choice: str, count: int) -> dict[str, tuple[float, int, f
     visitors = data["reportSuite"]["visitors"]["edges"]
     assert len(visitors) == 100 and all(len(v["node"]["hits"]["edges"]) == 10 for v in visitors)
     hit_ids = [_raw_id(h["node"]["id"]) for v in visitors for h in v["node"]["hits"]["edges"]]
-    visitor_ids = [f"bench|{v['node']['visitorId']}" for v in visitors]
+    visitor_ids = [visitor_key(admin.company_id, "bench", v["node"]["visitorId"]) for v in visitors]
     found = await bare(store, {collections.VISITORS: visitor_ids, collections.HITS: hit_ids})
     figures["nested"] = (latency, calls, found)
     latency, calls, _ = await measure(store, admin, NESTED_VALUES)
     figures["nested+values"] = (latency, calls, found)
     latency, calls, data = await measure(store, admin, TRANSACTIONS)
     snapshots = await store.find_page(collections.SNAPSHOTS, {"rsid": "bench"}, "transactionId", False, None, 100)
-    owners = list({f"bench|{s['visitorId']}" for s in snapshots[0]})
+    owners = list({visitor_key(admin.company_id, "bench", s["visitorId"]) for s in snapshots[0]})
     assert len(data["reportSuite"]["transactions"]["edges"]) == 100
     ids = [s["_id"] for s in snapshots[0]]
     figures["transactions"] = (latency, calls, await bare(store, {collections.SNAPSHOTS: ids, collections.VISITORS: owners}))

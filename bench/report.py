@@ -33,6 +33,7 @@ from graph.app import create_app
 from models import reports
 from models import store as collections
 from models.companies import Caller, Role
+from models.keys import hit_key
 from models.reports import Granularity, Participation, ReportRequest
 from models.store import Store
 from resolvers import api_keys, report_suites
@@ -104,7 +105,7 @@ def hit(n: int, company: str) -> dict[str, Any]:
     if n % 20 == 7:
         events["revenue"] = n % 5000 / 100
     return {
-        "_id": f"{RSID}|v-{visitor}|{seq}",
+        "_id": hit_key(company, RSID, f"v-{visitor}", seq),
         "rsid": RSID,
         "companyId": company,
         "visitorId": f"v-{visitor}",
