@@ -190,7 +190,9 @@ class EmbeddedCursor:
             cursor = self._collection.find(self._query, self._projection)
             if self._sort is not None:
                 cursor = cursor.sort(*self._sort)
-            return list(cursor.limit(self._limit))
+            # All at once: mongomock's own iteration slices the rest of its results again at
+            # every document, which makes reading a large result quadratic.
+            return list(cursor.limit(self._limit)._compute_results(with_limit_and_skip=True))
 
         return await self._db.run(fetch)
 

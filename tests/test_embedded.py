@@ -261,3 +261,22 @@ async def test_union_with_adds_the_other_collections_documents(store):
     whole = await store.aggregate("things", [{"$unionWith": "others"}, {"$group": {"_id": None, "n": {"$sum": "$n"}}}])
 
     assert [d["_id"] for d in union] == ["t", "p"] and whole == [{"_id": None, "n": 6}]
+
+
+async def test_a_large_result_is_built_once_not_again_for_every_document(store, monkeypatch):
+    """mongomock's cursor slices its results again at each document it hands out: reading a
+    result of N documents that way costs N^2."""
+    from mongomock.collection import Cursor
+
+    await store.insert_many("things", [{"_id": i} for i in range(500)])
+    built = []
+    original = Cursor._compute_results
+
+    def counted(cursor, *args, **kwargs):
+        built.append(1)
+        return original(cursor, *args, **kwargs)
+
+    monkeypatch.setattr(Cursor, "_compute_results", counted)
+
+    assert len(await store.find_many("things", {})) == 500
+    assert len(built) <= 2
