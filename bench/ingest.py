@@ -29,6 +29,7 @@ import gc
 import io
 import pstats
 import resource
+import threading
 import time
 import tracemalloc
 from collections import Counter, deque
@@ -287,13 +288,13 @@ def end_to_end(files: list[File], args) -> None:
     async def ours() -> tuple[float, int, int, list[dict]]:
         store, sources = await _seeded_store(files, args.store)
         store.round_trips = 0
-        rss = _rss()
         began = time.perf_counter()
-        for file in files:
-            job = await _upload_and_process(store, sources[file.kind], file)
-            assert job.status is JobStatus.SUCCESS and job.counts.rows == file.rows, job
+        with _PeakMemory() as memory:
+            for file in files:
+                job = await _upload_and_process(store, sources[file.kind], file)
+                assert job.status is JobStatus.SUCCESS and job.counts.rows == file.rows, job
         seconds = time.perf_counter() - began
-        trips, growth = store.round_trips, _rss() - rss
+        trips, growth = store.round_trips, memory.growth
         docs = await store.find_many(collections.ROWS, {})
         store.close()
         return seconds, trips, growth, docs
@@ -318,9 +319,35 @@ def end_to_end(files: list[File], args) -> None:
     )
 
 
-def _rss() -> int:
-    """The process's peak resident memory so far, in bytes (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+class _PeakMemory:
+    """The most the process's resident memory grew while the block ran, sampled every 20 ms
+    (the peak so far, ru_maxrss, would hide a growth below an earlier peak)."""
+
+    def __enter__(self) -> "_PeakMemory":
+        self.start = self.peak = _resident()
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.02):
+            self.peak = max(self.peak, _resident())
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._sampler.join()
+        self.peak = max(self.peak, _resident())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.start
+
+
+def _resident() -> int:
+    """The process's resident memory now, in bytes (Linux)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
 
 
 SECTIONS = [parse_and_check, parse_check_link, end_to_end]
