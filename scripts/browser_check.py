@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
-KEY_LINE = re.compile(r'"Authorization": "Bearer (odg_[^"]+)"')
+KEY_LINE = re.compile(r'ADMIN\s+\{"Authorization": "Bearer (odg_[^"]+)"')  # the demo prints a key of each role
 CROSS_ORIGIN_FETCH = """async ([url, key]) => {
   try {
     const response = await fetch(url, {method: "POST",
