@@ -49,7 +49,7 @@ async def claim_key(scope: CompanyStore, data_source_id: str, key: str, job_id: 
         if holder is not None and not holder.abandoned(now):
             return claim, holder
         if holder is not None:
-            await _drop_abandoned(scope, holder)
+            await drop_abandoned(scope, holder)
         # Free: only the claim read is deleted, so of several uploads taking it over one wins.
         await scope.delete_many(store.UPLOAD_KEYS, {"_id": doc_id, "jobId": claim.job_id})
     raise Rejected(Problem("idempotencyKey", "CONFLICT", "Other uploads with this idempotency key kept coming at once; send it again."))
@@ -89,7 +89,8 @@ async def _job(scope: CompanyStore, job_id: str) -> Job | None:
     return Job.from_doc(doc) if doc else None
 
 
-async def _drop_abandoned(scope: CompanyStore, job: Job) -> None:
-    """Remove a file job whose upload died mid-way, unless it moved on since it was read."""
+async def drop_abandoned(scope: CompanyStore, job: Job) -> None:
+    """Remove a file job whose upload died mid-way (Job.abandoned), and its pieces, unless it
+    moved on since it was read. Its key, if any, then names no job and is free again."""
     if await scope.delete_many(store.JOBS, {"_id": job.id, "version": job.version}):
         await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})

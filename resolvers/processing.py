@@ -14,7 +14,9 @@ exact whatever stopped. A job whose data is being deleted fails its worker's nex
 checkpoint; the worker then removes what it stored since (resolvers/job_deletion.py).
 
 The worker serves every company: it finds jobs across companies, then works on each job
-only through that job's company view of the store.
+only through that job's company view of the store. At each look for work it also removes
+file jobs whose upload died with its server (Job.abandoned), which would otherwise stay
+RECEIVING in the file log for good.
 """
 
 import asyncio
@@ -29,14 +31,14 @@ from datetime import datetime, timedelta
 from models import clock, store
 from models.data_sources import DataSource, Integration
 from models.fields import VISITOR_ID
-from models.jobs import GONE, Counts, Job, JobSource, JobStatus, Lease, next_to_process
+from models.jobs import GONE, RECEIVE_TIMEOUT, Counts, Job, JobSource, JobStatus, Lease, next_to_process
 from models.keys import problem_key, report_suite_key
 from models.offline_rows import Link, OfflineRow, Target, link
 from models.report_suites import ReportSuite
 from models.store import CompanyStore, Doc, Store
 from models.upload_files import Encoding, RowReader
 from models.upload_rows import LineProblem, ParsedRow, RowChecker, Severity, check_header
-from resolvers import job_deletion, late_linking, profiles, snapshots
+from resolvers import exactly_once, job_deletion, late_linking, profiles, snapshots
 
 log = logging.getLogger("offline_graph")
 BATCH_ROWS = 5000
@@ -117,6 +119,16 @@ async def claim(db: Store, owner: str) -> Job | None:
     if not await db.company(job.company_id).replace_versioned(store.JOBS, claimed.to_doc()):
         return None  # another worker was faster; the next call looks again
     return claimed
+
+
+async def drop_abandoned_uploads(db: Store, now: datetime) -> None:
+    """Remove the file jobs (and their pieces) whose upload died with its server mid-file."""
+    began_before = now - RECEIVE_TIMEOUT
+    query = {"status": JobStatus.RECEIVING.value, "source": JobSource.FILE.value, "receivedAt": {"$lte": began_before}}
+    for doc in await db.find_many(store.JOBS, query):
+        job = Job.from_doc(doc)
+        if job.abandoned(now):
+            await exactly_once.drop_abandoned(db.company(job.company_id), job)
 
 
 async def _locked_sources(db: Store, data_source_ids: set[str]) -> set[str]:
@@ -343,6 +355,7 @@ class Worker:
         _workers.add(self)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> Job | None:
+        await drop_abandoned_uploads(self.db, clock.now())
         job = await claim(self.db, self.owner)
         if job is None:
             return None

@@ -9,7 +9,7 @@ import pytest
 from models import clock
 from models import store as collections
 from models.data_sources import CATALOGUE, SourceType
-from models.jobs import LEASE, JobStatus
+from models.jobs import LEASE, RECEIVE_TIMEOUT, JobStatus
 from resolvers import collection, data_sources, jobs, processing, report_suites, uploads
 from tests.helpers import moment
 
@@ -207,3 +207,24 @@ async def test_rows_linked_late_while_their_worker_was_dead_are_counted_once_whe
     assert (done.counts_now.linked_by_transaction, done.counts_now.summary_rows, done.late_linked) == (2, 1, 2)
     snapshots = {s["transactionId"]: s["linkedRowCount"] for s in await store.find_many(collections.SNAPSHOTS, {})}
     assert snapshots == {"t-1": 2}
+
+
+async def test_a_file_whose_upload_died_with_its_server_leaves_the_file_log_once_abandoned(store, company, source, today):
+    class ServerKilled(BaseException):
+        """The server's process ends mid-upload: none of its clean-up runs."""
+
+    async def dies_half_way():
+        yield row(1, "a").encode()[:10]
+        raise ServerKilled
+
+    with pytest.raises(ServerKilled):
+        await uploads.upload_file(store, company.uploader, source.id, "a.txt", dies_half_way())
+    await drain(store)
+    (receiving,), _ = await jobs.page(store, company.uploader, {"dataSourceId": source.id}, jobs.JobFilter(), None, 10)
+
+    today.now += RECEIVE_TIMEOUT + timedelta(seconds=1)
+    await drain(store)
+
+    assert receiving.status is JobStatus.RECEIVING  # before: it may still be streaming in
+    assert await store.find_many(collections.JOBS, {}) == []
+    assert await store.find_many(collections.JOB_CHUNKS, {}) == []
