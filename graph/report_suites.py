@@ -79,7 +79,7 @@ class ReportSuite(relay.Node):
     @strawberry.field(description="The Web beacon first, then the offline data sources in creation order.")
     async def data_sources(self, info: Info, first: int = DEFAULT_PAGE_SIZE, after: str | None = None) -> relay.Connection[DataSource]:
         ctx = info.context
-        items, more = await data_sources.page(ctx.store, ctx.caller, self.rsid, decode_cursor(after), page_size(first))
+        items, more = await data_sources.page(ctx.store, ctx.caller, self.model, decode_cursor(after), page_size(first))
         return connection(items, more, lambda s: s.id, DataSource.from_model)
 
     @strawberry.field(description="The file log of all its data sources, newest first: by status, exact name, lookback days.")

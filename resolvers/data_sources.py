@@ -18,6 +18,7 @@ from models.data_sources import (
 )
 from models.keys import new_id
 from models.problems import Problem, Rejected, invalid, not_found
+from models.report_suites import ReportSuite
 from models.store import CompanyStore, Store
 from models.text import check_name, with_article
 from resolvers import report_suites
@@ -47,13 +48,13 @@ async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[Dat
     return [found.get(i) for i in ids]
 
 
-async def page(db: Store, caller: Caller | None, rsid: str, after: str | None, first: int) -> tuple[list[DataSource], bool]:
-    """A page of a report suite's data sources: the Web beacon, then the rest in creation order."""
-    suite = await report_suites.get(db, caller, rsid)
-    beacon = [] if after is not None or first == 0 else [web_beacon(rsid, suite.company_id)]
-    stored_after = None if after is None or after.startswith(WEB_BEACON_PREFIX) else after
+async def page(db: Store, caller: Caller | None, suite: ReportSuite, after: str | None, first: int) -> tuple[list[DataSource], bool]:
+    """A page of a report suite's data sources (the suite as the caller read it): the Web
+    beacon, then the rest in creation order."""
     scope = tenant(db, caller, Role.READER)
-    docs, more = await scope.find_page(store.DATA_SOURCES, {"rsid": rsid}, "_id", False, stored_after, first - len(beacon))
+    beacon = [] if after is not None or first == 0 else [web_beacon(suite.rsid, scope.company_id)]
+    stored_after = None if after is None or after.startswith(WEB_BEACON_PREFIX) else after
+    docs, more = await scope.find_page(store.DATA_SOURCES, {"rsid": suite.rsid}, "_id", False, stored_after, first - len(beacon))
     return beacon + [DataSource.from_doc(doc) for doc in docs], more
 
 

@@ -107,13 +107,10 @@ async def page_transactions(
     after: str | None,
     first: int,
     status: TransactionStatus | None = None,
-    visitor_id: str | None = None,
 ) -> tuple[list[Snapshot], bool]:
     """Snapshots by transaction id; `status` is judged now, so an expired one shows as EXPIRED
     even before the TTL monitor removes it."""
     query = {"rsid": rsid} | (status_query(status, clock.now()) if status else {})
-    if visitor_id is not None:
-        query["visitorId"] = visitor_id
     docs, more = await _reader(db, caller).find_page(store.SNAPSHOTS, query, "transactionId", False, after, first)
     return [Snapshot.from_doc(doc) for doc in docs], more
 

@@ -3,6 +3,7 @@ answers, collecting hits through the schema, and the HTTP API as a script uses i
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 from strawberry.relay import GlobalID
@@ -37,6 +38,24 @@ def moment(day: int, hhmm: str) -> datetime:
 def at(day: int, hhmm: str) -> str:
     """`moment(day, hhmm)` as the ISO-8601 string a client sends."""
     return moment(day, hhmm).isoformat()
+
+
+# The scenario tests' calendar: a report suite in New York, day 0 twenty days back, so a
+# scenario's transaction window and its files' 90 days both fit before today (day 19).
+NEW_YORK = ZoneInfo("America/New_York")
+NEW_YORK_DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=20), time(), NEW_YORK)
+
+
+def local(day: int, hhmm: str = "12:00") -> datetime:
+    """`hhmm` in New York on day `day` of the scenario calendar."""
+    hours, minutes = map(int, hhmm.split(":"))
+    return NEW_YORK_DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
+
+
+def file_date(day: int, hhmm: str | None = None) -> str:
+    """How an upload file writes the date (and time) of day `day` in the suite's zone."""
+    when = local(day, hhmm or "12:00")
+    return when.strftime("%m/%d/%Y/%H/%M/%S") if hhmm else when.strftime("%m/%d/%Y")
 
 
 def parsed(text: str) -> datetime:

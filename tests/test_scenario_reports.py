@@ -15,7 +15,8 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import api_keys, demo, report_suites
-from tests.test_scenario_uploads import COLLECT, NEW_YORK, Api, file_date, local, make_source, process_all
+from tests.helpers import NEW_YORK, Api, file_date, local, make_source, process_all
+from tests.queries import COLLECT
 
 REPORT = """
 query($rsid: String!, $input: ReportInput!) {

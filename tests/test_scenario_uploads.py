@@ -4,8 +4,6 @@ store). EXAMPLES.md 1, 2 and 4 come out exactly as written there; their dates ar
 to the last days of the real calendar (the embedded store's TTL uses the real clock)."""
 
 import json
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -14,30 +12,13 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import report_suites
-from tests.helpers import Api, make_source, process_all
+from tests.helpers import Api, file_date, local, make_source, process_all
+from tests.queries import COLLECT
 
-NEW_YORK = ZoneInfo("America/New_York")
-DAY_ZERO = datetime.combine(datetime.now(NEW_YORK).date() - timedelta(days=20), datetime.min.time(), NEW_YORK)
-
-COLLECT = """
-mutation($input: CollectHitsInput!) {
-  collectHits(input: $input) { collectedCount outcomes { errors { code } transactionIds { transactionId result } } }
-}"""
 TRANSACTION = """
 query($rsid: String!, $id: String!) {
   reportSuite(rsid: $rsid) { transaction(transactionId: $id) { status linkedRowCount } }
 }"""
-
-
-def local(day: int, hhmm: str = "12:00") -> datetime:
-    hours, minutes = map(int, hhmm.split(":"))
-    return DAY_ZERO + timedelta(days=day, hours=hours, minutes=minutes)
-
-
-def file_date(day: int, hhmm: str | None = None) -> str:
-    """How an upload file writes the date (and time) of day `day` in the suite's zone."""
-    moment = local(day, hhmm or "12:00")
-    return moment.strftime("%m/%d/%Y/%H/%M/%S") if hhmm else moment.strftime("%m/%d/%Y")
 
 
 @pytest.fixture(autouse=True)
