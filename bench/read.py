@@ -96,7 +96,7 @@ async def measure(store: Store, caller: Caller, query: str) -> tuple[float, int,
     latencies, calls, data = [], 0, {}
     for _ in range(RUNS):
         before, began = store.round_trips, time.perf_counter()
-        result = await schema.execute(query, context_value=Context.build(store, caller))
+        result = await schema.execute(query, context_value=Context(store, caller))
         latencies.append(time.perf_counter() - began)
         assert result.errors is None, result.errors
         calls, data = store.round_trips - before, result.data or {}

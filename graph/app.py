@@ -93,7 +93,7 @@ class GraphQLView(GraphQL[Context, None]):
         caller = await api_keys.authenticate(self.store, authorization)
         if self.limiter and isinstance(request, Request):  # before the body is read; a WebSocket counts each operation
             self.limiter.check(caller, request.client.host if request.client else None)
-        return Context.build(self.store, caller, introspection=self.settings.introspection, refusal=api_keys.refusal(authorization))
+        return Context(self.store, caller, introspection=self.settings.introspection, refusal=api_keys.refusal(authorization))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """A WebSocket's API key comes in connection_init's payload, as {"Authorization":

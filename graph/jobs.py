@@ -206,4 +206,5 @@ class JobSubscriptions:
     async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
         ctx = info.context
         async for job in jobs.progress(ctx.store, ctx.caller, own_job_id(job_id)):
+            ctx.renew_loaders()  # the data source it points to may have changed since the last update
             yield Job.from_model(job)

@@ -98,6 +98,7 @@ class TransportWSHandler(KeyWatch, BaseGraphQLTransportWSHandler[Context, None])
         if refusal := self.over_rate():
             await self.send_message(transport_ws.ErrorMessage(id=message["id"], type="error", payload=[refusal]))
             return
+        self.context.renew_loaders()  # nothing an earlier operation on this socket read
         await super().handle_subscribe(message)
 
 
@@ -112,4 +113,5 @@ class LegacyWSHandler(KeyWatch, BaseGraphQLWSHandler[Context, None]):
         if refusal := self.over_rate():
             await self.send_message(legacy_ws.ErrorMessage(type="error", id=message["id"], payload=refusal))
             return
+        self.context.renew_loaders()  # nothing an earlier operation on this socket read
         await super().handle_start(message)

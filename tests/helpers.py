@@ -82,7 +82,7 @@ def executor(store: Store):
     would, and returns the ExecutionResult."""
 
     async def run(query: str, caller: Caller | None, **variables):
-        return await schema.execute(query, variable_values=variables, context_value=Context.build(store, caller))
+        return await schema.execute(query, variable_values=variables, context_value=Context(store, caller))
 
     return run
 

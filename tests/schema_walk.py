@@ -411,7 +411,7 @@ async def make_data(store: Any, company: Any, marker: str, day: datetime) -> Com
     from resolvers import processing
 
     async def run(caller: Any, document: str, **variables: Any) -> dict:
-        result = await schema.execute(document, variable_values=variables, context_value=Context.build(store, caller))
+        result = await schema.execute(document, variable_values=variables, context_value=Context(store, caller))
         assert result.errors is None, result.errors
         payloads = [p for p in (result.data or {}).values() if isinstance(p, dict)]
         assert all(not p.get("userErrors") for p in payloads), result.data

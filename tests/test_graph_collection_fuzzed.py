@@ -80,7 +80,7 @@ async def collect_and_check(store, company, input: dict) -> None:
     hits_before = len(await store.find_many(collections.HITS, {}))
     snapshots_before = {d["transactionId"] for d in await store.find_many(collections.SNAPSHOTS, {})}
 
-    result = await schema.execute(COLLECT, variable_values={"input": input}, context_value=Context.build(store, company.uploader))
+    result = await schema.execute(COLLECT, variable_values={"input": input}, context_value=Context(store, company.uploader))
 
     for error in result.errors or ():
         code = (error.extensions or {}).get("code")

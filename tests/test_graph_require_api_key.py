@@ -39,8 +39,8 @@ async def test_introspection_beside_a_real_field_still_needs_a_key(execute):
 async def test_a_named_operation_is_judged_on_its_own(execute):
     document = "query Schema { __schema { queryType { name } } } query Me { viewer { role } }"
 
-    open_result = await schema.execute(document, operation_name="Schema", context_value=Context.build(None, None))
-    keyed_result = await schema.execute(document, operation_name="Me", context_value=Context.build(None, None))
+    open_result = await schema.execute(document, operation_name="Schema", context_value=Context(None, None))
+    keyed_result = await schema.execute(document, operation_name="Me", context_value=Context(None, None))
 
     assert open_result.errors is None
     assert keyed_result.errors[0].extensions["code"] == "UNAUTHENTICATED"

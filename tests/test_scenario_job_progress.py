@@ -118,3 +118,23 @@ async def test_a_reader_may_follow_a_job(store, company, source):
         await subscribe(socket, job["id"])
 
         assert (await receive(socket))["payload"]["data"]["jobProgress"]["status"] == "QUEUED"
+
+
+async def test_each_update_reads_what_the_job_points_to_afresh(store, company, suite, today):
+    """A job that fails with stop-on-errors locks its data source: the last update says so,
+    not what the first update read."""
+    source = await make_source(store, company, suite, "GENERIC_SUMMARY", ["Evar 1"], ["Event 1"], stop_on_errors=True)
+    broken = FILE + f"{moment(3, '12:00'):%m/%d/%Y}\tc9\tnot-a-number\n".encode()
+    query = "subscription($id: ID!) { jobProgress(jobId: $id) { status dataSource { locked } } }"
+    async with connected(store, {"Authorization": f"Bearer {company.admin_key}"}) as (client, socket):
+        job = await Api(client, company.admin_key).upload_job(source, "calls.txt", broken)
+        await socket.send_json({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": job["id"]}}})
+        first = (await receive(socket))["payload"]["data"]["jobProgress"]
+
+        await processing.Worker(store).run_once()
+        updates = []
+        while (message := await receive(socket))["type"] == "next":
+            updates.append(message["payload"]["data"]["jobProgress"])
+
+    assert first == {"status": "QUEUED", "dataSource": {"locked": False}}
+    assert updates[-1] == {"status": "FAILED", "dataSource": {"locked": True}}

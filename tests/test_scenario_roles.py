@@ -180,7 +180,7 @@ async def test_each_mutation_of_the_schema_refuses_a_weaker_role_and_changes_not
         if role.allows(MINIMUM_ROLE[operation.where]):
             continue
         before = await everything(store)
-        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context.build(store, caller))
+        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context(store, caller))
 
         assert codes(result) == ["FORBIDDEN"], operation.where
         assert result.data is None, operation.where
@@ -188,6 +188,6 @@ async def test_each_mutation_of_the_schema_refuses_a_weaker_role_and_changes_not
         assert await everything(store) == before, f"{operation.where} changed the store for a {role.value} key"
     allowed = [o for o in operations if role.allows(MINIMUM_ROLE[o.where])]
     for operation in allowed:
-        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context.build(store, caller))
+        result = await schema.execute(operation.document, variable_values=operation.variants[0], context_value=Context(store, caller))
         assert not {"FORBIDDEN", "UNAUTHENTICATED"} & set(codes(result)), (operation.where, result.errors)
         assert result.errors is None, (operation.where, result.errors)  # a coded refusal would be a userError

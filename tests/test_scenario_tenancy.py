@@ -96,7 +96,7 @@ class Runner:
 
     async def _batch(self, variants: list[Variant]) -> list[dict]:
         document, variables, aliases = batched(variants)
-        result = await schema.execute(document, variable_values=variables, context_value=Context.build(self.store, self.caller))
+        result = await schema.execute(document, variable_values=variables, context_value=Context(self.store, self.caller))
         errors = [e.formatted for e in result.errors or ()]
         codes_met = {(e.get("extensions") or {}).get("code") for e in errors}
         # Too big, or one variant's error took all the data with it (a null payload at the root): one by one.
@@ -117,7 +117,7 @@ class Runner:
 
     async def subscribe(self, operation: Operation, variables: dict) -> list[dict]:
         """The first answers of a subscription (up to three, or what comes within a second)."""
-        context = Context.build(self.store, self.caller)
+        context = Context(self.store, self.caller)
         stream = await schema.subscribe(operation.document, variable_values=variables, context_value=context)
         if not hasattr(stream, "__aiter__"):
             return [{"data": stream.data, "errors": [e.formatted for e in stream.errors or ()]}]
