@@ -58,6 +58,28 @@ def file_date(day: int, hhmm: str | None = None) -> str:
     return when.strftime("%m/%d/%Y/%H/%M/%S") if hhmm else when.strftime("%m/%d/%Y")
 
 
+def examples_1_hits() -> list[dict]:
+    """EXAMPLES.md 1's online hits, as HitInputs on day 0: v-1 arrives from the spring-sale
+    campaign, then fills the lead form, which records transaction lead_100."""
+    return [
+        {
+            "visitorId": "v-1",
+            "timestamp": local(0, "10:00").isoformat(),
+            "pageName": "home",
+            "trackingCode": "spring-sale",
+            "evars": [{"number": 1, "value": "email"}],
+        },
+        {
+            "visitorId": "v-1",
+            "timestamp": local(0, "10:05").isoformat(),
+            "pageName": "lead-form",
+            "evars": [{"number": 2, "value": "sofa"}],
+            "events": [{"number": 1}],
+            "transactionId": "lead_100",
+        },
+    ]
+
+
 def parsed(text: str) -> datetime:
     return datetime.fromisoformat(text)
 

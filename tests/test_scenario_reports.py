@@ -15,7 +15,7 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import api_keys, demo, report_suites
-from tests.helpers import NEW_YORK, Api, file_date, local, make_source, process_all
+from tests.helpers import NEW_YORK, Api, examples_1_hits, file_date, local, make_source, process_all
 from tests.queries import COLLECT
 
 REPORT = """
@@ -81,23 +81,7 @@ async def _example_1(store, company, api: Api) -> str:
     two rows: one linked to lead_100, one (lead_999) a summary row. Returns the job id."""
     await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
     await report_suites.set_recording(store, company.admin, "furniture", True)
-    hits = [
-        {
-            "visitorId": "v-1",
-            "timestamp": local(0, "10:00").isoformat(),
-            "pageName": "home",
-            "trackingCode": "spring-sale",
-            "evars": [{"number": 1, "value": "email"}],
-        },
-        {
-            "visitorId": "v-1",
-            "timestamp": local(0, "10:05").isoformat(),
-            "pageName": "lead-form",
-            "evars": [{"number": 2, "value": "sofa"}],
-            "events": [{"number": 1}],
-            "transactionId": "lead_100",
-        },
-    ]
+    hits = examples_1_hits()
     assert (await api.query(COLLECT, input={"rsid": "furniture", "hits": hits}))["collectHits"]["collectedCount"] == 2
     source = await make_source(store, company, "furniture", "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
     content = (

@@ -12,7 +12,7 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import report_suites
-from tests.helpers import Api, file_date, local, make_source, process_all
+from tests.helpers import Api, examples_1_hits, file_date, local, make_source, process_all
 from tests.queries import COLLECT
 
 TRANSACTION = """
@@ -41,23 +41,7 @@ async def test_examples_1_a_lead_handed_to_sales_links_by_transaction_id(store, 
     await report_suites.create(store, company.admin, "furniture", "Furniture", time_zone="America/New_York")
     await report_suites.set_recording(store, company.admin, "furniture", True)
     api = Api(client, company.admin_key)
-    hits = [
-        {
-            "visitorId": "v-1",
-            "timestamp": local(0, "10:00").isoformat(),
-            "pageName": "home",
-            "trackingCode": "spring-sale",
-            "evars": [{"number": 1, "value": "email"}],
-        },
-        {
-            "visitorId": "v-1",
-            "timestamp": local(0, "10:05").isoformat(),
-            "pageName": "lead-form",
-            "evars": [{"number": 2, "value": "sofa"}],
-            "events": [{"number": 1}],
-            "transactionId": "lead_100",
-        },
-    ]
+    hits = examples_1_hits()
     collected = await api.query(COLLECT, input={"rsid": "furniture", "hits": hits})
     assert collected["collectHits"]["collectedCount"] == 2
     source = await make_source(store, company, "furniture", "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
