@@ -54,10 +54,11 @@ from typing import Any, TypeVar
 
 from bson import ObjectId
 from bson.errors import InvalidDocument
+from mongomock import filtering
 from sortedcontainers import SortedList
 
 MONGOMOCK_VERSION = "4.3.0"
-TTL_SWEEP_SECONDS = 1.0
+TTL_SWEEP_SECONDS = 60.0  # as often as a server's TTL monitor: one sweep reads every TTL-indexed document
 INTERNED_LENGTH = 16  # ids, days and most dimension values repeat; longer strings (ids of hits, digests) rarely do, and keeping those once would cost more than it saves
 _patched = False
 
@@ -218,8 +219,6 @@ def _set_fields(collection: Any, changes: dict[Any, Doc], scope: Doc, upsert: bo
     `scope` (a filter) matches is stored again with the fields set (indexed again as it is),
     instead of an update_one, its query and its deep copies per document. With `upsert`, a
     missing one is made of its `_id`, `scope` and the fields."""
-    from mongomock.filtering import filter_applies
-
     store = collection._store
     held = store._documents
     for doc_id, fields in changes.items():
@@ -228,7 +227,7 @@ def _set_fields(collection: Any, changes: dict[Any, Doc], scope: Doc, upsert: bo
             if upsert:  # made of the filter's equalities, as a server's upsert is
                 collection.insert_one({"_id": doc_id, **{k: v for k, v in scope.items() if not k.startswith("$")}, **fields})
             continue
-        if filter_applies(scope, stored):
+        if _applies(scope, stored):
             store[doc_id] = {**stored, **fields}
 
 
@@ -461,6 +460,17 @@ def _in_order(index: _Index, low: tuple[Any, ...], high: tuple[Any, ...], descen
     yield from (e[-1] for e in sorted(run, key=lambda e: e[-2]))
 
 
+def _applies(query: Doc, doc: Doc) -> bool:
+    """mongomock's filter_applies, with the usual case first: equality of top-level string
+    fields, such as the company every query of a CompanyStore holds."""
+    for key, wanted in query.items():
+        if type(wanted) is not str or type(doc.get(key)) is not str or "." in key or key.startswith("$"):
+            return bool(filtering.filter_applies(query, doc))
+        if doc[key] != wanted:
+            return False
+    return True
+
+
 def _natural(store: Any, ids: Iterable[Any]) -> list[Any]:
     """`ids` in mongomock's natural order (the order documents were first stored in)."""
     positions = _catalogue(store).positions
@@ -474,7 +484,7 @@ def _patch_mongomock() -> None:
     global _patched
     if _patched:
         return
-    from mongomock import aggregate, filtering, helpers
+    from mongomock import aggregate, helpers
     from mongomock import collection as collection_module
     from mongomock.collection import Collection, Cursor
     from mongomock.store import CollectionStore
@@ -499,7 +509,7 @@ def _patch_mongomock() -> None:
         if ids is not None:  # the `_id` part holds by construction
             store._remove_expired_documents()
             docs, rest = store._documents, {k: v for k, v in query.items() if k != "_id"}
-            return (docs[i] for i in _natural(store, ids) if i in docs and filtering.filter_applies(rest, docs[i]))
+            return (docs[i] for i in _natural(store, ids) if i in docs and _applies(rest, docs[i]))
         branches = query.get("$or")
         if isinstance(branches, list) and sort_key is None:
             return _union(store, query, branches)
@@ -519,7 +529,7 @@ def _patch_mongomock() -> None:
             chosen = _in_order(index, low, high, descending, index.fields.index(sort_key))
         else:
             chosen = _natural(store, (e[-1] for e in index.entries.irange(low, high)))
-        return (docs[i] for i in chosen if i in docs and filtering.filter_applies(query, docs[i]))
+        return (docs[i] for i in chosen if i in docs and _applies(query, docs[i]))
 
     def _union(store: Any, query: Doc, branches: list[Any]) -> Iterator[Doc] | None:
         """An `$or` whose every branch (with the rest of the query) reads through an index."""
@@ -537,7 +547,7 @@ def _patch_mongomock() -> None:
             if plan is not None:
                 for entry in plan[0].entries.irange(plan[1], plan[2]):
                     found.setdefault(entry[-1], []).append(part)
-        return (docs[i] for i in _natural(store, found) if i in docs and any(filtering.filter_applies(part, docs[i]) for part in found[i]))
+        return (docs[i] for i in _natural(store, found) if i in docs and any(_applies(part, docs[i]) for part in found[i]))
 
     def iter_documents(collection: Any, query: Any) -> Any:
         found = candidates(collection, query)
@@ -665,10 +675,10 @@ def _fast_helpers(helpers: Any, collection_module: Any) -> None:
 
     def aware(value: Any) -> Any:
         kind = type(value)
-        if kind is dict:
-            return {k: aware(v) for k, v in value.items()}
+        if kind is dict:  # most values are plain: kept without a call each
+            return {k: v if type(v) in _IMMUTABLE else aware(v) for k, v in value.items()}
         if kind is list or kind is tuple:
-            return [aware(v) for v in value]
+            return [v if type(v) in _IMMUTABLE else aware(v) for v in value]
         if kind is datetime:
             return value.replace(tzinfo=utc)
         if kind in _IMMUTABLE:
