@@ -492,65 +492,76 @@ def _patch_mongomock() -> None:
     _check_internals(Collection, Cursor, CollectionStore, helpers, collection_module)
     _fast_helpers(helpers, collection_module)
     _patch_aggregate(Collection, aggregate)
-    scan = Collection._iter_documents
-    original_update = Collection._update
-    dataset = Collection._get_dataset
-    results = Cursor._compute_results
-    sweep = CollectionStore._remove_expired_documents
-    set_item, del_item = CollectionStore.__setitem__, CollectionStore.__delitem__
-    create_index, drop = CollectionStore.create_index, CollectionStore.drop
+    _patch_reads(Collection, Cursor, helpers)
+    _patch_writes(Collection, CollectionStore, helpers)
+    _patched = True
 
-    def candidates(collection: Any, query: Any, sort_key: str | None = None, descending: bool = False) -> Iterator[Doc] | None:
-        """The stored documents that may match, through `_id` or an index; None: scan."""
-        if not isinstance(query, dict):
-            return None
-        store = collection._store
-        ids = ids_named(query)
-        if ids is not None:  # the `_id` part holds by construction
-            store._remove_expired_documents()
-            docs, rest = store._documents, {k: v for k, v in query.items() if k != "_id"}
-            return (docs[i] for i in _natural(store, ids) if i in docs and _applies(rest, docs[i]))
-        branches = query.get("$or")
-        if isinstance(branches, list) and sort_key is None:
-            return _union(store, query, branches)
-        spread = _in_as_or(query) if sort_key is None else None
-        if spread is not None:
-            found = _union(store, spread, spread["$or"])
-            if found is not None:
-                return found
-        plan = _plan(store, query, sort_key)
-        if plan is None:
-            return None
-        store._remove_expired_documents()
-        docs = store._documents
-        index, low, high, ordered = plan
-        chosen: Iterable[Any]
-        if ordered and sort_key is not None:
-            chosen = _in_order(index, low, high, descending, index.fields.index(sort_key))
-        else:
-            chosen = _natural(store, (e[-1] for e in index.entries.irange(low, high)))
-        return (docs[i] for i in chosen if i in docs and _applies(query, docs[i]))
 
-    def _union(store: Any, query: Doc, branches: list[Any]) -> Iterator[Doc] | None:
-        """An `$or` whose every branch (with the rest of the query) reads through an index."""
-        rest = {k: v for k, v in query.items() if k != "$or"}
-        parts = [{"$and": [rest, branch]} for branch in branches if isinstance(branch, dict)]
-        plans = [_plan(store, part, None) for part in parts]
-        if not plans or len(parts) < len(branches) or any(plan is None for plan in plans):
-            return None
+def _candidates(collection: Any, query: Any, sort_key: str | None = None, descending: bool = False) -> Iterator[Doc] | None:
+    """The stored documents that may match, through `_id` or an index; None: scan."""
+    if not isinstance(query, dict):
+        return None
+    store = collection._store
+    ids = ids_named(query)
+    if ids is not None:  # the `_id` part holds by construction
         store._remove_expired_documents()
-        docs = store._documents
-        # Each candidate is checked against the branches whose range holds it (with the rest
-        # of the query), not against every branch: only those can match it.
-        found: dict[Any, list[Doc]] = {}
-        for part, plan in zip(parts, plans, strict=True):
-            if plan is not None:
-                for entry in plan[0].entries.irange(plan[1], plan[2]):
-                    found.setdefault(entry[-1], []).append(part)
-        return (docs[i] for i in _natural(store, found) if i in docs and any(_applies(part, docs[i]) for part in found[i]))
+        docs, rest = store._documents, {k: v for k, v in query.items() if k != "_id"}
+        return (docs[i] for i in _natural(store, ids) if i in docs and _applies(rest, docs[i]))
+    branches = query.get("$or")
+    if isinstance(branches, list) and sort_key is None:
+        return _union(store, query, branches)
+    spread = _in_as_or(query) if sort_key is None else None
+    if spread is not None:
+        found = _union(store, spread, spread["$or"])
+        if found is not None:
+            return found
+    plan = _plan(store, query, sort_key)
+    if plan is None:
+        return None
+    store._remove_expired_documents()
+    docs = store._documents
+    index, low, high, ordered = plan
+    chosen: Iterable[Any]
+    if ordered and sort_key is not None:
+        chosen = _in_order(index, low, high, descending, index.fields.index(sort_key))
+    else:
+        chosen = _natural(store, (e[-1] for e in index.entries.irange(low, high)))
+    return (docs[i] for i in chosen if i in docs and _applies(query, docs[i]))
+
+
+def _union(store: Any, query: Doc, branches: list[Any]) -> Iterator[Doc] | None:
+    """An `$or` whose every branch (with the rest of the query) reads through an index."""
+    rest = {k: v for k, v in query.items() if k != "$or"}
+    parts = [{"$and": [rest, branch]} for branch in branches if isinstance(branch, dict)]
+    plans = [_plan(store, part, None) for part in parts]
+    if not plans or len(parts) < len(branches) or any(plan is None for plan in plans):
+        return None
+    store._remove_expired_documents()
+    docs = store._documents
+    # Each candidate is checked against the branches whose range holds it (with the rest
+    # of the query), not against every branch: only those can match it.
+    found: dict[Any, list[Doc]] = {}
+    for part, plan in zip(parts, plans, strict=True):
+        if plan is not None:
+            for entry in plan[0].entries.irange(plan[1], plan[2]):
+                found.setdefault(entry[-1], []).append(part)
+    return (docs[i] for i in _natural(store, found) if i in docs and any(_applies(part, docs[i]) for part in found[i]))
+
+
+def _ordered(collection: Any, spec: Any, key: str, descending: bool) -> Iterator[Doc] | None:
+    """The candidates in the order of `key`, when an index gives that order."""
+    plan = _plan(collection._store, spec, key) if isinstance(spec, dict) and ids_named(spec) is None else None
+    if plan is None or not plan[3]:
+        return None
+    return _candidates(collection, spec, key, descending)
+
+
+def _patch_reads(Collection: Any, Cursor: Any, helpers: Any) -> None:
+    """Queries through `_id` and the indexes; a limited cursor builds only its page."""
+    scan, dataset, results = Collection._iter_documents, Collection._get_dataset, Cursor._compute_results
 
     def iter_documents(collection: Any, query: Any) -> Any:
-        found = candidates(collection, query)
+        found = _candidates(collection, query)
         return scan(collection, query) if found is None else found
 
     def get_dataset(collection: Any, spec: Any, sort: Any, fields: Any, as_class: Any) -> Any:
@@ -561,12 +572,6 @@ def _patch_mongomock() -> None:
             if ordered is not None:
                 return (collection._copy_only_fields(doc, fields, as_class) for doc in ordered)
         return dataset(collection, spec, sort, fields, as_class)
-
-    def _ordered(collection: Any, spec: Any, key: str, descending: bool) -> Iterator[Doc] | None:
-        plan = _plan(collection._store, spec, key) if isinstance(spec, dict) and ids_named(spec) is None else None
-        if plan is None or not plan[3]:
-            return None
-        return candidates(collection, spec, key, descending)
 
     def compute_results(cursor: Any, with_limit_and_skip: bool = False) -> Any:
         """With a limit, build only the documents the page returns."""
@@ -581,6 +586,19 @@ def _patch_mongomock() -> None:
             cursor._odg_page_of = cursor._factory
         return cursor._odg_page
 
+    Collection._iter_documents = iter_documents
+    Collection._get_dataset = get_dataset
+    Cursor._compute_results = compute_results
+
+
+def _patch_writes(Collection: Any, CollectionStore: Any, helpers: Any) -> None:
+    """Indexes kept wherever mongomock stores, changes or removes a document; the TTL
+    sweep once a minute."""
+    original_update = Collection._update
+    sweep = CollectionStore._remove_expired_documents
+    set_item, del_item = CollectionStore.__setitem__, CollectionStore.__delitem__
+    create_index, drop = CollectionStore.create_index, CollectionStore.drop
+
     def update(collection: Any, spec: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
         """mongomock changes matched documents in place: index them again afterwards."""
         catalogue = collection._store.__dict__.get("_odg_catalogue")
@@ -588,7 +606,7 @@ def _patch_mongomock() -> None:
             return original_update(collection, spec, document, *args, **kwargs)
         matched = [
             (doc["_id"], catalogue.entries_of(doc))
-            for doc in iter_documents(collection, helpers.patch_datetime_awareness_in_document(spec))
+            for doc in collection._iter_documents(helpers.patch_datetime_awareness_in_document(spec))
         ]
         try:
             return original_update(collection, spec, document, *args, **kwargs)
@@ -628,16 +646,12 @@ def _patch_mongomock() -> None:
         drop(store)
         store.__dict__.pop("_odg_catalogue", None)
 
-    Collection._iter_documents = iter_documents  # type: ignore[method-assign]  # the patch itself
-    Collection._get_dataset = get_dataset  # type: ignore[method-assign]  # the patch itself
-    Collection._update = update  # type: ignore[method-assign,assignment]  # the patch itself
-    Cursor._compute_results = compute_results  # type: ignore[method-assign]  # the patch itself
-    CollectionStore._remove_expired_documents = remove_expired_documents  # type: ignore[method-assign]  # the patch itself
-    CollectionStore.__setitem__ = store_document  # type: ignore[method-assign]  # the patch itself
-    CollectionStore.__delitem__ = remove_document  # type: ignore[method-assign]  # the patch itself
-    CollectionStore.create_index = create_store_index  # type: ignore[method-assign]  # the patch itself
-    CollectionStore.drop = drop_store  # type: ignore[method-assign]  # the patch itself
-    _patched = True
+    Collection._update = update
+    CollectionStore._remove_expired_documents = remove_expired_documents
+    CollectionStore.__setitem__ = store_document
+    CollectionStore.__delitem__ = remove_document
+    CollectionStore.create_index = create_store_index
+    CollectionStore.drop = drop_store
 
 
 # mongomock walks every document it stores or returns with general-purpose helpers (an
