@@ -131,3 +131,12 @@ async def test_a_report_suites_evar_settings_are_held_to_the_number_of_evars(exe
     result = await execute(document, company.admin, input={"rsid": "shop", "evars": [{"number": 1}] * 251})
 
     assert refusal(result) == ("TOO_MANY", "input.evars")
+
+
+async def test_an_absurd_string_in_a_row_is_refused_unread_with_its_row_and_column(execute, company):
+    validate = "mutation($input: ValidateDataSourceRowsInput!) { validateDataSourceRows(input: $input) { rowCount } }"
+    rows = [["01/02/2026", "a"], ["01/02/2026", "v" * (MAX_STRING_LENGTH + 1)]]
+
+    result = await execute(validate, company.uploader, input={"dataSourceId": "any", "columns": ["Date", "Evar 1"], "rows": rows})
+
+    assert refusal(result) == ("TOO_LONG", "input.rows.1.1")

@@ -127,13 +127,21 @@ class InputSizes:
         if shape == "object" and is_input_object_type(kind):
             for name, item in content:
                 field = kind.fields.get(name)
-                error = self.refusal(item, field.type, f"{path}.{name}", (kind.name, name), node) if field else None
+                error = self._item_refusal(item, field.type, path, name, (kind.name, name), node) if field else None
                 if error:
                     return error
         if shape == "string" and len(content) > MAX_STRING_LENGTH:
-            message = f"{path} is {len(content):,} characters long; no field takes more than {MAX_STRING_LENGTH:,}."
-            return _error(message, "TOO_LONG", path, node)
+            return _too_long(path, len(content), node)
         return None  # anything else is not ours to judge: conversion refuses what does not fit its type
+
+    def _item_refusal(self, item, kind, path: str, name: object, position: Position, node: Node | None) -> GraphQLError | None:
+        """`refusal` of one field or list item of a value at `path`. The plain values of
+        JSON variables (most of a large input) are judged here, without building a path."""
+        if type(item) is str:
+            return _too_long(f"{path}.{name}", len(item), node) if len(item) > MAX_STRING_LENGTH else None
+        if item is None or type(item) in (int, float, bool):
+            return None
+        return self.refusal(item, kind, f"{path}.{name}", position, node)
 
     def _list_refusal(self, items: list, item_kind, path: str, position: Position, node: Node | None) -> GraphQLError | None:
         limit = LIST_LIMITS.get(position, DEFAULT_LIST_LIMIT) if position else DEFAULT_LIST_LIMIT
@@ -149,7 +157,7 @@ class InputSizes:
             message = f"The input's lists hold more than {most} in all (reached at {path}); send less in one request, e.g. fewer hits or rows a call."
             return _error(message, "TOO_MANY", path, node)
         for index, item in enumerate(items):
-            error = self.refusal(item, item_kind, f"{path}.{index}", position, node)
+            error = self._item_refusal(item, item_kind, path, index, position, node)
             if error:
                 return error
         return None
@@ -173,6 +181,11 @@ def _shape(value) -> tuple[str | None, Any]:
     if isinstance(value, StringValueNode):
         return "string", value.value
     return None, None
+
+
+def _too_long(path: str, length: int, node: Node | None) -> GraphQLError:
+    message = f"{path} is {length:,} characters long; no field takes more than {MAX_STRING_LENGTH:,}."
+    return _error(message, "TOO_LONG", path, node)
 
 
 def _error(message: str, code: str, path: str, node: Node | None) -> GraphQLError:
