@@ -15,8 +15,8 @@ module keeps mongomock's answers and gives it what a server has:
   Each value is kept with its comparison type, so a field holding strings and nulls (an
   offline row's transaction id) stays indexed; arrays or documents in an indexed field
   retire that index, and mongomock's scan answers instead.
-- A TTL monitor that runs now and then (a server's runs every 60 s; reads check expiry
-  themselves anyway) instead of on every call.
+- A TTL monitor that runs once a minute, as a server's does (reads check expiry
+  themselves anyway), instead of on every call: each run reads every TTL-indexed document.
 - Its own thread. mongomock is not thread-safe, so every call runs on one worker thread,
   one after the other, and the event loop stays free meanwhile: a long scan or a big
   write never stalls other requests. A call is never interleaved with another, which
