@@ -146,8 +146,11 @@ class Job:
         return min(1.0, self.lines_done / self.lines_total)
 
     def abandoned(self, now: datetime) -> bool:
-        """A file job whose upload died with its server before the file was all stored."""
-        return self.source is JobSource.FILE and self.status is JobStatus.RECEIVING and self.received_at + RECEIVE_TIMEOUT <= now
+        """A job whose upload died with its server: a file not all stored, or a rows job
+        whose first call stored nothing (it died, or lost the race for the job's name)."""
+        if self.status is not JobStatus.RECEIVING or self.received_at + RECEIVE_TIMEOUT > now:
+            return False
+        return self.source is JobSource.FILE or self.chunks == 0
 
     def claimable(self, now: datetime) -> bool:
         """Queued, or processing under a lease that ran out (its worker is presumed dead)."""

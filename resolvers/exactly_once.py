@@ -90,7 +90,8 @@ async def _job(scope: CompanyStore, job_id: str) -> Job | None:
 
 
 async def drop_abandoned(scope: CompanyStore, job: Job) -> None:
-    """Remove a file job whose upload died mid-way (Job.abandoned), and its pieces, unless it
-    moved on since it was read. Its key, if any, then names no job and is free again."""
+    """Remove a job whose upload died mid-way (Job.abandoned), and its pieces, unless it
+    moved on since it was read. Its key and its name, if any, are then free again."""
     if await scope.delete_many(store.JOBS, {"_id": job.id, "version": job.version}):
         await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
+        await scope.delete_many(store.JOB_NAMES, {"jobId": job.id})  # a rows job's name is free again

@@ -15,7 +15,7 @@ checkpoint; the worker then removes what it stored since (resolvers/job_deletion
 
 The worker serves every company: it finds jobs across companies, then works on each job
 only through that job's company view of the store. At each look for work it also removes
-file jobs whose upload died with its server (Job.abandoned), which would otherwise stay
+jobs whose upload died with its server (Job.abandoned), which would otherwise stay
 RECEIVING in the file log for good.
 """
 
@@ -122,9 +122,8 @@ async def claim(db: Store, owner: str) -> Job | None:
 
 
 async def drop_abandoned_uploads(db: Store, now: datetime) -> None:
-    """Remove the file jobs (and their pieces) whose upload died with its server mid-file."""
-    began_before = now - RECEIVE_TIMEOUT
-    query = {"status": JobStatus.RECEIVING.value, "source": JobSource.FILE.value, "receivedAt": {"$lte": began_before}}
+    """Remove the jobs (and their pieces) whose upload died with its server (Job.abandoned)."""
+    query = {"status": JobStatus.RECEIVING.value, "receivedAt": {"$lte": now - RECEIVE_TIMEOUT}}
     for doc in await db.find_many(store.JOBS, query):
         job = Job.from_doc(doc)
         if job.abandoned(now):

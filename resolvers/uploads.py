@@ -383,22 +383,23 @@ def _check_call(rows: Sequence[Sequence[str]]) -> list[Problem]:
 async def _receiving_job(
     scope: CompanyStore, uploader: Caller, source: DataSource, name: str, columns: tuple[str, ...], now: datetime
 ) -> Job:
-    """The rows job still receiving under this name, made on the first call."""
+    """The rows job still receiving under this name, made on the first call. A new job is
+    stored before its name is claimed, so that a claim always names a stored job (a call
+    racing the first one finds it); the job of a first call that lost the claim goes again."""
     key = receiving_key(source.id, name)
     held = await scope.find_one(store.JOB_NAMES, {"_id": key})
     if held is None:
         job = _new_job(uploader, source, name, JobSource.ROWS, now, columns)
+        await scope.insert(store.JOBS, job.to_doc())
         try:
             await scope.insert(store.JOB_NAMES, {"_id": key, "companyId": scope.company_id, "jobId": job.id})
-        except DuplicateKey:  # another first call of this job was faster
-            held = await scope.find_one(store.JOB_NAMES, {"_id": key})
-        else:
-            await scope.insert(store.JOBS, job.to_doc())
             return job
-    assert held is not None
-    doc = await scope.find_one(store.JOBS, {"_id": held["jobId"]})
-    if doc is None:  # its first call is storing it right now
-        raise Rejected(Problem("jobName", "CONFLICT", f"Job '{name}' is being created by another call; send this one again."))
+        except DuplicateKey:  # another first call of this job was faster
+            await scope.delete_many(store.JOBS, {"_id": job.id})
+            held = await scope.find_one(store.JOB_NAMES, {"_id": key})
+    doc = await scope.find_one(store.JOBS, {"_id": held["jobId"]}) if held else None
+    if doc is None:  # queued or deleted between the two reads
+        raise Rejected(Problem("jobName", "CONFLICT", f"Job '{name}' changed while this call came in; send it again."))
     return Job.from_doc(doc)
 
 

@@ -10,6 +10,7 @@ from models import clock
 from models import store as collections
 from models.data_sources import CATALOGUE, SourceType
 from models.jobs import LEASE, RECEIVE_TIMEOUT, JobStatus
+from models.store import CompanyStore
 from resolvers import collection, data_sources, jobs, processing, report_suites, uploads
 from tests.helpers import moment
 
@@ -209,10 +210,11 @@ async def test_rows_linked_late_while_their_worker_was_dead_are_counted_once_whe
     assert snapshots == {"t-1": 2}
 
 
-async def test_a_file_whose_upload_died_with_its_server_leaves_the_file_log_once_abandoned(store, company, source, today):
-    class ServerKilled(BaseException):
-        """The server's process ends mid-upload: none of its clean-up runs."""
+class ServerKilled(BaseException):
+    """The server's process ends mid-upload: none of its clean-up runs."""
 
+
+async def test_a_file_whose_upload_died_with_its_server_leaves_the_file_log_once_abandoned(store, company, source, today):
     async def dies_half_way():
         yield row(1, "a").encode()[:10]
         raise ServerKilled
@@ -228,3 +230,28 @@ async def test_a_file_whose_upload_died_with_its_server_leaves_the_file_log_once
     assert receiving.status is JobStatus.RECEIVING  # before: it may still be streaming in
     assert await store.find_many(collections.JOBS, {}) == []
     assert await store.find_many(collections.JOB_CHUNKS, {}) == []
+
+
+async def test_a_rows_job_whose_first_call_died_before_its_name_was_claimed_goes_once_abandoned(store, company, source, today, monkeypatch):
+    columns, rows = ["Date", "Evar 1", "Event 1", "transactionID"], [[f"{moment(1, '12:00'):%m/%d/%Y}", "a", "1", "t-1"]]
+    stored_insert = CompanyStore.insert
+
+    async def dies_at_the_name(self, collection, doc):
+        if collection == collections.JOB_NAMES:
+            raise ServerKilled
+        await stored_insert(self, collection, doc)
+
+    monkeypatch.setattr(CompanyStore, "insert", dies_at_the_name)
+    with pytest.raises(ServerKilled):
+        await uploads.upload_rows(store, company.uploader, source.id, "crm", columns, rows, False)
+    monkeypatch.setattr(CompanyStore, "insert", stored_insert)
+    await drain(store)
+    (stray,) = await store.find_many(collections.JOBS, {})
+
+    today.now += RECEIVE_TIMEOUT + timedelta(seconds=1)
+    await drain(store)
+    later = await uploads.upload_rows(store, company.uploader, source.id, "crm", columns, rows, False)
+
+    assert stray["status"] == "RECEIVING" and stray["chunks"] == 0
+    (job,) = await store.find_many(collections.JOBS, {})
+    assert job["_id"] == later.id != stray["_id"] and job["chunks"] == 1
