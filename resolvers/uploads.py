@@ -384,23 +384,26 @@ async def _receiving_job(
     scope: CompanyStore, uploader: Caller, source: DataSource, name: str, columns: tuple[str, ...], now: datetime
 ) -> Job:
     """The rows job still receiving under this name, made on the first call. A new job is
-    stored before its name is claimed, so that a claim always names a stored job (a call
-    racing the first one finds it); the job of a first call that lost the claim goes again."""
+    stored before its name is claimed, so that a claim names a stored job (a call racing
+    the first one finds it); the job of a first call that lost the claim goes again. A
+    claim whose job was queued or deleted a moment ago is released here, not used."""
     key = receiving_key(source.id, name)
-    held = await scope.find_one(store.JOB_NAMES, {"_id": key})
-    if held is None:
-        job = _new_job(uploader, source, name, JobSource.ROWS, now, columns)
-        await scope.insert(store.JOBS, job.to_doc())
-        try:
-            await scope.insert(store.JOB_NAMES, {"_id": key, "companyId": scope.company_id, "jobId": job.id})
-            return job
-        except DuplicateKey:  # another first call of this job was faster
-            await scope.delete_many(store.JOBS, {"_id": job.id})
-            held = await scope.find_one(store.JOB_NAMES, {"_id": key})
-    doc = await scope.find_one(store.JOBS, {"_id": held["jobId"]}) if held else None
-    if doc is None:  # queued or deleted between the two reads
-        raise Rejected(Problem("jobName", "CONFLICT", f"Job '{name}' changed while this call came in; send it again."))
-    return Job.from_doc(doc)
+    for _ in range(ROW_CALL_ATTEMPTS):
+        held = await scope.find_one(store.JOB_NAMES, {"_id": key})
+        if held is None:
+            job = _new_job(uploader, source, name, JobSource.ROWS, now, columns)
+            await scope.insert(store.JOBS, job.to_doc())
+            try:
+                await scope.insert(store.JOB_NAMES, {"_id": key, "companyId": scope.company_id, "jobId": job.id})
+                return job
+            except DuplicateKey:  # another first call of this job was faster
+                await scope.delete_many(store.JOBS, {"_id": job.id})
+                continue
+        doc = await scope.find_one(store.JOBS, {"_id": held["jobId"]})
+        if doc is not None and doc["status"] == JobStatus.RECEIVING.value:
+            return Job.from_doc(doc)
+        await scope.delete_many(store.JOB_NAMES, {"_id": key, "jobId": held["jobId"]})
+    raise Rejected(Problem("jobName", "CONFLICT", f"Calls of job '{name}' kept coming at once; send this one again."))
 
 
 def _count_call(job: Job, rows: Sequence[Sequence[str]], checker: RowChecker, call: CallKey | None = None) -> Job:

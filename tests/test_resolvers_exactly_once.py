@@ -10,6 +10,7 @@ from models import clock
 from models import store as collections
 from models.data_sources import CATALOGUE, SourceType
 from models.jobs import RECEIVE_TIMEOUT
+from models.keys import receiving_key
 from resolvers import data_sources, uploads
 from tests.helpers import RSID, moment
 
@@ -150,3 +151,17 @@ async def test_an_upload_that_fails_mid_file_leaves_no_job_behind(any_store, any
     assert await any_store.find_many(collections.JOBS, {}) == []
     assert await any_store.find_many(collections.JOB_CHUNKS, {}) == []
     assert (await upload(any_store, any_company, source, HEADER + line(1, "a"), key="k")).status.value == "QUEUED"
+
+
+async def test_a_call_that_finds_its_job_name_still_claimed_by_a_queued_job_starts_a_new_job(any_store, any_company, source):
+    rows = [line(1, "a").rstrip("\n").split("\t")]
+    queued = await uploads.upload_rows(any_store, any_company.uploader, source.id, "crm", COLUMNS, rows, True)
+    # As if the next call came between the queueing and the release of the name.
+    claim = {"_id": receiving_key(source.id, "crm"), "companyId": any_company.id, "jobId": queued.id}
+    await any_store.insert(collections.JOB_NAMES, claim)
+
+    later = await uploads.upload_rows(any_store, any_company.uploader, source.id, "crm", COLUMNS, rows, False)
+
+    assert later.id != queued.id and later.status.value == "RECEIVING"
+    held = {job["_id"]: (job["status"], job["chunks"]) for job in await any_store.find_many(collections.JOBS, {})}
+    assert held == {queued.id: ("QUEUED", 1), later.id: ("RECEIVING", 1)}
