@@ -37,7 +37,20 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="offline-graph", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_serve(commands)
+    worker = commands.add_parser("worker", help="process uploaded jobs from the MongoDB that MONGODB_URI names, beside the servers")
+    worker.set_defaults(run=_worker)
 
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.add_argument("--output", help="write to this file instead of standard output")
+    export.set_defaults(run=_export_schema)
+
+    _add_key_commands(commands)
+    _add_remote_commands(commands)
+    return parser
+
+
+def _add_serve(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     serve = commands.add_parser("serve", help="run the GraphQL server (embedded store unless MONGODB_URI is set)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -75,14 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    worker = commands.add_parser("worker", help="process uploaded jobs from the MongoDB that MONGODB_URI names, beside the servers")
-    worker.set_defaults(run=_worker)
 
-    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
-    export.add_argument("--output", help="write to this file instead of standard output")
-    export.set_defaults(run=_export_schema)
-
-    # The company and key commands work on the MongoDB that MONGODB_URI names, as its servers do.
+def _add_key_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """The company and key commands: they work on the MongoDB that MONGODB_URI names, as its servers do."""
     company = commands.add_parser("create-company", help="create a company and print its first ADMIN key")
     company.add_argument("name")
     company.set_defaults(run=_create_company)
@@ -105,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("id", help="the key id, as list-api-keys prints it (or its GraphQL id)")
     rotate.set_defaults(run=_rotate_api_key)
 
+
+def _add_remote_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """The commands that talk to a server over HTTP, wherever it runs."""
     upload = commands.add_parser("upload", help="upload a file to a data source on a server, with progress, and say what became of it")
     upload.add_argument("file", type=Path, metavar="FILE", help="a tab-delimited file, at most 50 MB")
     _remote_arguments(upload)
@@ -121,7 +132,6 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--once", action="store_true", help="take what is ready, then exit (0: all done, 1: some failed)")
     watch.add_argument("--interval", type=float, default=5.0, help="seconds between looks at the folder (default 5)")
     watch.set_defaults(run=_watch)
-    return parser
 
 
 def _remote_arguments(command: argparse.ArgumentParser) -> None:
