@@ -1,12 +1,20 @@
-"""Benchmark: offline ingestion, section by section (parse + check for now).
+"""Benchmark: offline ingestion, section by section, each beside its floor in the same run.
 
-Builds upload files on the fly, about 50 MB and 600,000+ rows in all, and prints in one
-run: csv.reader's rows/s over the same bytes (decoded the same way, streamed), our
-checker's rows/s (`FileChecker`, fed 255 KB chunks as an upload arrives), our reader's
-rows/s (`read_rows`, every row parsed), each as a share of csv.reader's, and the peak
-memory growth of checking and reading (tracemalloc, in a separate untimed pass). Rates
-are rows per second of CPU time, the best of five rounds, as the machine is shared. The
-reader is timed again with the garbage collector off, to show what it costs there.
+Builds upload files on the fly, about 50 MB and 600,000+ rows in all, and prints:
+
+- parsing: csv.reader's rows/s over the same bytes (decoded the same way, streamed), our
+  checker's (`FileChecker`, fed 255 KB chunks as an upload arrives) and our reader's
+  (`read_rows`, every row parsed), each as a share of csv.reader's, also with the garbage
+  collector off, and the peak memory growth of checking and reading (tracemalloc, in a
+  separate untimed pass);
+- linking: parse + check + link as a worker does it (reads only) and its store calls,
+  beside csv.reader's rate and beside csv.reader plus a raw read of the documents the rows
+  link to;
+- end to end: upload to SUCCESS beside a raw insert_many of the same row documents into
+  the same store, the store round trips per 10,000 rows, and the process's memory growth.
+
+Rates are rows per second of CPU time (the best of several rounds for parsing), as the
+machine is shared; end to end is wall-clock time.
 
 The rows are split into one file per data source type, as real uploads are: a third of
 the rows in a Transaction ID file (each row with its id), a tenth in a Visitor ID file,
@@ -19,6 +27,7 @@ Add a section by writing `def section(files, args) -> None` and listing it in SE
     python bench/ingest.py             # ~50 MB
     python bench/ingest.py --smoke     # ~5,000 rows, for CI
     python bench/ingest.py --profile   # also the top of a cProfile of the checker
+    python bench/ingest.py --store mongodb://host:port   # on MongoDB (a fresh database)
 """
 
 import argparse
@@ -41,7 +50,7 @@ from models.companies import Caller, Role
 from models.data_sources import CATALOGUE, DataSource, SourceType
 from models.fields import Kind, by_header
 from models.jobs import Job, JobStatus
-from models.keys import snapshot_key
+from models.keys import snapshot_key, visitor_key
 from models.profiles import Persisted, VisitorState
 from models.store import Store
 from models.upload_files import MAX_FILE_BYTES, Encoding, FileChecker, read_rows
@@ -261,10 +270,13 @@ async def _upload_and_process(store: Store, source: DataSource, file: File) -> J
 
 
 def parse_check_link(files: list[File], args) -> None:
-    """Parse + check + link rows/s (reads only) beside csv.reader's, and the store calls."""
+    """Parse + check + link rows/s (reads only) beside csv.reader's, and beside the floor of
+    linking: csv.reader over the file plus a raw `_id $in` read of the documents the rows
+    link to (snapshots, visitor states), a batch at a time, from the same store."""
     csv_rate = rates(files, {"csv": csv_rows}, 1 if args.smoke else 3)["csv"]
+    rows = sum(f.rows for f in files)
 
-    async def run() -> tuple[float, int]:
+    async def run() -> tuple[float, int, float]:
         store, sources = await _seeded_store(files, args.store)
         store.round_trips = 0
         began = time.process_time()
@@ -272,14 +284,33 @@ def parse_check_link(files: list[File], args) -> None:
             assert await _link_file(store, sources[file.kind], file) == file.rows
         seconds = time.process_time() - began
         trips = store.round_trips
+        began = time.process_time()
+        await _read_linked_raw(store, files)
+        reads = time.process_time() - began
         store.close()
-        return seconds, trips
+        return seconds, trips, reads
 
-    seconds, trips = asyncio.run(run())
-    rows = sum(f.rows for f in files)
+    seconds, trips, reads = asyncio.run(run())
+    floor = rows / (rows / csv_rate + reads)
     print(
         f"ingest: parse + check + link       {rows / seconds:>11,.0f} rows/s  {rows / seconds / csv_rate:6.0%} of csv.reader  ({trips} store calls)"
     )
+    print(
+        f"ingest: csv.reader + raw reads     {floor:>11,.0f} rows/s  (the linked documents read by _id, {reads:.1f} s): ours is {rows / seconds / floor:.0%} of it"
+    )
+
+
+async def _read_linked_raw(store: Store, files: list[File]) -> None:
+    """Read, by `_id` in batches of BATCH_ROWS, the snapshot of every transaction row and
+    the visitor state of every visitor-ID row: what linking has to read at least."""
+    keys = {"transaction": (collections.SNAPSHOTS, snapshot_key), "visitor": (collections.VISITORS, visitor_key)}
+    for file in files:
+        if file.kind not in keys:
+            continue
+        collection, key = keys[file.kind]
+        ids = [key(COMPANY, RSID, line.rsplit("\t", 1)[-1]) for line in file.data.decode().splitlines()[2:]]
+        for start in range(0, len(ids), processing.BATCH_ROWS):
+            await store.find_many(collection, {"_id": {"$in": ids[start : start + processing.BATCH_ROWS]}})
 
 
 def end_to_end(files: list[File], args) -> None:
