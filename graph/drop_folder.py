@@ -74,10 +74,13 @@ async def take_all(drop: DropFolder, transport: httpx.AsyncBaseTransport | None 
 
 
 async def _take(api: RemoteApi, drop: DropFolder, data: Path) -> Outcome:
-    outcome = await api.upload(data, drop.data_source_id, lambda _: None, drop_key(data))
+    async def send() -> Outcome:
+        return await api.upload(data, drop.data_source_id, lambda _: None, drop_key(data))
+
+    outcome = await send()
     if outcome.job is None or outcome.user_errors:
         return outcome
-    return await api.follow(outcome.job, lambda _: None, drop.poll_seconds)
+    return await api.follow(outcome.job, lambda _: None, drop.poll_seconds, resend=send)
 
 
 def _file(folder: Path, data: Path, outcome: Outcome) -> None:

@@ -4,13 +4,14 @@ became of it. Only HTTP: `offline-graph upload` and `watch` need no store of the
 A file goes as the GraphQL multipart request (with the preflight header the server asks
 of form posts), read from disk as it is sent, never whole in memory. An upload carries an
 idempotency key, so that sending it again after a dropped connection stores it once; the
-job is then followed by polling `node(id:)` until it has ended.
+job is then followed by polling `node(id:)` until it has ended. A sending the server died
+with answers RECEIVING until a worker removes it (models/jobs.py, RECEIVE_TIMEOUT); the
+file is then sent again under the same key, which is free by then.
 """
 
 import asyncio
 import json
-import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -132,13 +133,14 @@ class RemoteApi:
         path: Path,
         data_source_id: str,
         sent: Callable[[int], None],
-        idempotency_key: str | None = None,
+        idempotency_key: str,
         allow_duplicate: bool = False,
     ) -> Outcome:
         """Send the file as a new job; a dropped connection is retried with the same key.
         `sent` is told how many bytes of the file went so far."""
-        key = idempotency_key or f"cli-{uuid.uuid4()}"
-        variables = {"input": {"dataSourceId": data_source_id, "file": None, "idempotencyKey": key, "allowDuplicate": allow_duplicate}}
+        variables = {
+            "input": {"dataSourceId": data_source_id, "file": None, "idempotencyKey": idempotency_key, "allowDuplicate": allow_duplicate}
+        }
         wait = RETRY_SECONDS
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
@@ -159,18 +161,34 @@ class RemoteApi:
         problems = payload.pop("problems")
         return Outcome(dry_run=payload, problems=problems, user_errors=payload.pop("userErrors"))
 
-    async def follow(self, job: dict[str, Any], seen: Callable[[dict[str, Any]], None], poll_seconds: float = 1.0) -> Outcome:
-        """Poll the job until it has ended; then its problems, all of them."""
+    async def follow(
+        self,
+        job: dict[str, Any],
+        seen: Callable[[dict[str, Any]], None],
+        poll_seconds: float = 1.0,
+        resend: Callable[[], Awaitable[Outcome]] | None = None,
+    ) -> Outcome:
+        """Poll the job until it has ended; then its problems, all of them. A job that was
+        RECEIVING and is gone was a sending whose server died: with `resend`, the file is
+        sent again, and the new job followed."""
+        resends = 0
         while job["status"] not in {s.value for s in FINISHED}:
             await asyncio.sleep(poll_seconds)
-            job = await self.job(job["id"])
+            now = await self._job_or_none(job["id"])
+            if now is None and job["status"] == JobStatus.RECEIVING.value and resend is not None and resends < SEND_ATTEMPTS:
+                resends += 1
+                again = await resend()
+                if again.job is None or again.user_errors:
+                    return again
+                now = again.job
+            if now is None:
+                raise RemoteError(f"job {job['id']} is gone (a duplicate upload vanishes) or is not yours.")
+            job = now
             seen(job)
         return Outcome(job=job, problems=await self.problems(job["id"]))
 
-    async def job(self, job_id: str) -> dict[str, Any]:
+    async def _job_or_none(self, job_id: str) -> dict[str, Any] | None:
         node: dict[str, Any] | None = (await self.query(JOB, id=job_id))["node"]
-        if node is None:
-            raise RemoteError(f"job {job_id} is gone (a duplicate upload vanishes) or is not yours.")
         return node
 
     async def problems(self, job_id: str) -> list[dict[str, Any]]:

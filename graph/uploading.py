@@ -7,6 +7,7 @@ when the upload could not be made (no key, no file, a server that does not answe
 """
 
 import sys
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +49,12 @@ async def run(upload: Upload, transport: httpx.AsyncBaseTransport | None = None,
         print(f"error: {upload.path} is no file.", file=sys.stderr)
         return EXIT_ERROR
     bars = Console(stderr=True)
+    key = upload.idempotency_key or f"cli-{uuid.uuid4()}"  # one key for every sending of this upload
     try:
         async with RemoteApi(upload.endpoint, upload.api_key, transport) as api:
-            outcome = await _send(api, upload, bars)
+            outcome = await _send(api, upload, key, bars)
             if outcome.job is not None and not outcome.user_errors:
-                outcome = await _follow(api, outcome.job, upload.poll_seconds, bars)
+                outcome = await _follow(api, upload, key, outcome.job, bars)
     except RemoteError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -60,7 +62,7 @@ async def run(upload: Upload, transport: httpx.AsyncBaseTransport | None = None,
     return EXIT_SUCCESS if outcome.succeeded else EXIT_FAILED
 
 
-async def _send(api: RemoteApi, upload: Upload, console: Console) -> Outcome:
+async def _send(api: RemoteApi, upload: Upload, key: str, console: Console) -> Outcome:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=console) as bars:
         task = bars.add_task(f"sending {upload.path.name}", total=upload.path.stat().st_size)
@@ -70,11 +72,18 @@ async def _send(api: RemoteApi, upload: Upload, console: Console) -> Outcome:
 
         if upload.dry_run:
             return await api.validate(upload.path, upload.data_source_id, sent)
-        return await api.upload(upload.path, upload.data_source_id, sent, upload.idempotency_key, upload.allow_duplicate)
+        return await api.upload(upload.path, upload.data_source_id, sent, key, upload.allow_duplicate)
 
 
-async def _follow(api: RemoteApi, job: dict[str, Any], poll_seconds: float, console: Console) -> Outcome:
+async def _follow(api: RemoteApi, upload: Upload, key: str, job: dict[str, Any], console: Console) -> Outcome:
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[lines]:,} lines"))
+
+    async def resend() -> Outcome:
+        console.print(
+            f"the server that received an earlier sending of {upload.path.name} stopped before it had all of it; sending it again"
+        )
+        return await _send(api, upload, key, console)
+
     with Progress(*columns, TimeElapsedColumn(), console=console) as bars:
         task = bars.add_task(_describe(job), total=1.0, lines=job["linesDone"])
 
@@ -82,7 +91,7 @@ async def _follow(api: RemoteApi, job: dict[str, Any], poll_seconds: float, cons
             bars.update(task, completed=now["progress"], description=_describe(now), lines=now["linesDone"])
 
         seen(job)
-        return await api.follow(job, seen, poll_seconds)
+        return await api.follow(job, seen, upload.poll_seconds, resend)
 
 
 def _describe(job: dict[str, Any]) -> str:

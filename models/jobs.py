@@ -23,8 +23,9 @@ MAX_CALLS_PER_JOB = 100
 CHUNK_BYTES = 255 * 1024  # one stored piece of an uploaded file, far below 16 MB
 LEASE = timedelta(seconds=60)  # renewed at every checkpoint; a worker gone this long is presumed dead
 # A file streams in within one request (50 MB at most, read from the request's spooled
-# copy): a file job still receiving this long after it began lost its request with its server.
-RECEIVE_TIMEOUT = timedelta(minutes=15)
+# copy, so in seconds): a file job still receiving this long after it began lost its
+# request with its server. Long enough for a slow store, short enough for a retry to wait.
+RECEIVE_TIMEOUT = timedelta(minutes=5)
 MAX_NAME_BYTES = 200
 
 
