@@ -1,6 +1,8 @@
 """Helpers more than one test file uses: times near the real clock, reading GraphQL
-answers, collecting hits through the schema, and the HTTP API as a script uses it."""
+answers, collecting hits through the schema, the HTTP API as a script uses it, and a
+server that dies with an upload."""
 
+import contextlib
 import json
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,8 +15,9 @@ from graph.schema import schema
 from models import store as collections
 from models.companies import Caller
 from models.data_sources import CATALOGUE, SourceType
+from models.jobs import RECEIVE_TIMEOUT
 from models.store import Store
-from resolvers import data_sources, processing
+from resolvers import data_sources, processing, uploads
 from tests.queries import COLLECT, JOB_DETAILS, UPLOAD_FILE
 
 # Hits are dated in the last few days of the real calendar: the stores' TTL index removes
@@ -178,3 +181,37 @@ async def make_source(store, company, rsid: str, type_name: str, dimensions, met
         [(d, None) for d in dimensions], [(m, None) for m in metrics], stop_on_errors,
     )  # fmt: skip
     return str(GlobalID("DataSource", source.id))
+
+
+class ServerDiesWithTheFirstUpload(httpx.AsyncBaseTransport):
+    """The server: the first upload's server dies half-way through storing the file (its job
+    stays RECEIVING) and the command's connection resets. When the command then follows the
+    RECEIVING job its retry was answered, five minutes pass (the job's time to be removed)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, store, uploader, source: str, key: str, today) -> None:
+        self.inner, self.store, self.uploader, self.source, self.key, self.today = inner, store, uploader, source, key, today
+        self.uploads, self.waited = 0, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("content-type", "").startswith("multipart/"):
+            self.uploads += 1
+            if self.uploads == 1:
+                await self._die_half_way()
+                raise httpx.ReadError("connection reset by peer", request=request)
+        elif self.uploads == 2 and not self.waited:
+            self.waited = True
+            self.today.now += RECEIVE_TIMEOUT + timedelta(seconds=1)
+            processing.wake()  # the worker's next look for work removes the dead sending
+        return await self.inner.handle_async_request(request)
+
+    async def _die_half_way(self) -> None:
+        async def half():
+            yield b"Date\tEvar 1"  # the file's first bytes
+            raise ServerKilled
+
+        with contextlib.suppress(ServerKilled):
+            await uploads.upload_file(self.store, self.uploader, self.source, "dying.txt", half(), idempotency_key=self.key)
+
+
+class ServerKilled(BaseException):
+    """The server's process ends: none of its clean-up runs."""

@@ -7,6 +7,7 @@ import pathlib
 
 import httpx
 import pytest
+from strawberry.relay import GlobalID
 
 from graph import drop_folder
 from graph.app import create_app
@@ -14,7 +15,7 @@ from graph.drop_folder import DropFolder, ready, run, take_all
 from graph.uploading import EXIT_ERROR, EXIT_FAILED, EXIT_SUCCESS
 from models import store as collections
 from resolvers import processing
-from tests.helpers import make_source, moment
+from tests.helpers import ServerDiesWithTheFirstUpload, make_source, moment
 
 HEADER = "Date\tEvar 1\tEvent 1\n"
 
@@ -143,3 +144,19 @@ async def test_a_server_that_does_not_answer_leaves_the_files_for_next_time(tmp_
     assert status == EXIT_ERROR
     assert listing(tmp_path) == {"a.txt", "a.fin"}
     assert "cannot reach http://api.example/graphql" in capsys.readouterr().err
+
+
+async def test_a_file_whose_server_died_with_its_upload_is_sent_again_and_filed_once(
+    store, tmp_path, drop, served, company, source, today, monkeypatch
+):
+    monkeypatch.setattr("graph.remote.RETRY_SECONDS", 0.0)
+    put(tmp_path, "a.txt", data("spring"))
+    key = drop_folder.drop_key(tmp_path / "a.txt")
+    network = ServerDiesWithTheFirstUpload(served, store, company.uploader, GlobalID.from_id(source).node_id, key, today)
+
+    taken, stopped = await take_all(drop, network)
+
+    assert stopped is None and [outcome.job["status"] for _, outcome in taken] == ["SUCCESS"]
+    assert network.uploads == 3 and "done/a.txt" in listing(tmp_path)
+    (job,) = await store.find_many(collections.JOBS, {})
+    assert job["name"] == "a.txt" and len(await store.find_many(collections.ROWS, {})) == 1

@@ -1,9 +1,7 @@
 """graph/uploading.py and graph/remote.py, `offline-graph upload`, against the app over an
 httpx transport (as over the network: no store of its own) with a worker running beside it."""
 
-import contextlib
 import io
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -12,9 +10,8 @@ from strawberry.relay import GlobalID
 from graph.app import create_app
 from graph.uploading import EXIT_ERROR, EXIT_FAILED, EXIT_SUCCESS, Upload, run
 from models import store as collections
-from models.jobs import RECEIVE_TIMEOUT
-from resolvers import processing, uploads
-from tests.helpers import collect, make_source, moment
+from resolvers import processing
+from tests.helpers import ServerDiesWithTheFirstUpload, collect, make_source, moment
 
 HEADER = "Date\tEvar 3\tEvent 5\tPrice\tvisitorID\n"
 ENDPOINT = "http://api.example:8000"
@@ -157,40 +154,6 @@ async def test_an_endpoint_given_as_the_server_alone_means_its_graphql_path(tmp_
     await run(upload_of(write(tmp_path, "calls.txt", CALLS), source, company.admin_key, dry_run=True), Recorded(), io.StringIO())
 
     assert seen == ["/graphql"]
-
-
-class ServerDiesWithTheFirstUpload(httpx.AsyncBaseTransport):
-    """The server: the first upload's server dies half-way through storing the file (its job
-    stays RECEIVING) and the command's connection resets. When the command then follows the
-    RECEIVING job its retry was answered, five minutes pass (the job's time to be removed)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, store, uploader, source: str, key: str, today) -> None:
-        self.inner, self.store, self.uploader, self.source, self.key, self.today = inner, store, uploader, source, key, today
-        self.uploads, self.waited = 0, False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.headers.get("content-type", "").startswith("multipart/"):
-            self.uploads += 1
-            if self.uploads == 1:
-                await self._die_half_way()
-                raise httpx.ReadError("connection reset by peer", request=request)
-        elif self.uploads == 2 and not self.waited:
-            self.waited = True
-            self.today.now += RECEIVE_TIMEOUT + timedelta(seconds=1)
-            processing.wake()  # the worker's next look for work removes the dead sending
-        return await self.inner.handle_async_request(request)
-
-    async def _die_half_way(self) -> None:
-        async def half():
-            yield CALLS.encode()[:20]
-            raise ServerKilled
-
-        with contextlib.suppress(ServerKilled):
-            await uploads.upload_file(self.store, self.uploader, self.source, "calls.txt", half(), idempotency_key=self.key)
-
-
-class ServerKilled(BaseException):
-    """The server's process ends: none of its clean-up runs."""
 
 
 async def test_an_upload_whose_server_died_with_it_is_sent_again_once_the_dead_sending_is_removed(
