@@ -174,16 +174,16 @@ class RemoteApi:
         resends = 0
         while job["status"] not in {s.value for s in FINISHED}:
             await asyncio.sleep(poll_seconds)
-            now = await self._job_or_none(job["id"])
-            if now is None and job["status"] == JobStatus.RECEIVING.value and resend is not None and resends < SEND_ATTEMPTS:
+            current = await self._job_or_none(job["id"])
+            if current is None and job["status"] == JobStatus.RECEIVING.value and resend is not None and resends < SEND_ATTEMPTS:
                 resends += 1
                 again = await resend()
                 if again.job is None or again.user_errors:
                     return again
-                now = again.job
-            if now is None:
+                current = again.job
+            if current is None:
                 raise RemoteError(f"job {job['id']} is gone (a duplicate upload vanishes) or is not yours.")
-            job = now
+            job = current
             seen(job)
         return Outcome(job=job, problems=await self.problems(job["id"]))
 
