@@ -12,16 +12,12 @@ from models.data_sources import CATALOGUE, SourceType
 from models.jobs import RECEIVE_TIMEOUT
 from models.keys import receiving_key
 from resolvers import data_sources, uploads
-from tests.helpers import RSID, moment
+from tests.helpers import RSID, ServerKilled, moment
 
 pytestmark = [pytest.mark.wire, pytest.mark.usefixtures("today")]
 
 HEADER = "Date\tEvar 1\tEvent 1\n"
 COLUMNS = ["Date", "Evar 1", "Event 1"]
-
-
-class ServerKilled(BaseException):
-    """The server's process ends mid-request (a crash, a kill -9): no clean-up runs."""
 
 
 def line(day: int, campaign: str) -> str:

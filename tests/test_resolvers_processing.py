@@ -12,7 +12,7 @@ from models.data_sources import CATALOGUE, SourceType
 from models.jobs import LEASE, RECEIVE_TIMEOUT, JobStatus
 from models.store import CompanyStore
 from resolvers import collection, data_sources, jobs, processing, report_suites, uploads
-from tests.helpers import moment
+from tests.helpers import ServerKilled, moment
 
 HEADER = "Date\tEvar 1\tEvent 1\tPrice\ttransactionID\n"
 
@@ -208,10 +208,6 @@ async def test_rows_linked_late_while_their_worker_was_dead_are_counted_once_whe
     assert (done.counts_now.linked_by_transaction, done.counts_now.summary_rows, done.late_linked) == (2, 1, 2)
     snapshots = {s["transactionId"]: s["linkedRowCount"] for s in await store.find_many(collections.SNAPSHOTS, {})}
     assert snapshots == {"t-1": 2}
-
-
-class ServerKilled(BaseException):
-    """The server's process ends mid-upload: none of its clean-up runs."""
 
 
 async def test_a_file_whose_upload_died_with_its_server_leaves_the_file_log_once_abandoned(store, company, source, today):
