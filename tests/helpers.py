@@ -83,6 +83,19 @@ def examples_1_hits() -> list[dict]:
     ]
 
 
+def examples_2_hits() -> list[dict]:
+    """EXAMPLES.md 2's online hits on day 0: cust-42 searches, looks at fibre-500, then
+    fibre-1000 (eVar 2 takes the latest value)."""
+    return [
+        {
+            "visitorId": "cust-42",
+            "timestamp": local(0, "09:00").isoformat(),
+            "evars": [{"number": 1, "value": "search"}, {"number": 2, "value": "fibre-500"}],
+        },
+        {"visitorId": "cust-42", "timestamp": local(0, "09:10").isoformat(), "evars": [{"number": 2, "value": "fibre-1000"}]},
+    ]
+
+
 def parsed(text: str) -> datetime:
     return datetime.fromisoformat(text)
 

@@ -15,7 +15,7 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import api_keys, demo, report_suites
-from tests.helpers import NEW_YORK, Api, examples_1_hits, file_date, local, make_source, process_all
+from tests.helpers import NEW_YORK, Api, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
 from tests.queries import COLLECT
 
 REPORT = """
@@ -172,14 +172,7 @@ async def test_a_day_report_puts_each_amount_on_the_report_suites_day_it_happene
 
 async def test_examples_2_a_call_is_credited_to_the_customers_values_as_of_its_time(store, company, api):
     await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
-    hits = [
-        {
-            "visitorId": "cust-42",
-            "timestamp": local(0, "09:00").isoformat(),
-            "evars": [{"number": 1, "value": "search"}, {"number": 2, "value": "fibre-500"}],
-        },
-        {"visitorId": "cust-42", "timestamp": local(0, "09:10").isoformat(), "evars": [{"number": 2, "value": "fibre-1000"}]},
-    ]
+    hits = examples_2_hits()
     await api.query(COLLECT, input={"rsid": "telco", "hits": hits})
     source = await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
     content = (

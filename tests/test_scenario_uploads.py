@@ -12,7 +12,7 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import report_suites
-from tests.helpers import Api, examples_1_hits, file_date, local, make_source, process_all
+from tests.helpers import Api, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
 from tests.queries import COLLECT
 
 TRANSACTION = """
@@ -79,14 +79,7 @@ async def test_examples_1_a_lead_handed_to_sales_links_by_transaction_id(store, 
 async def test_examples_2_a_call_centre_record_links_by_visitor_id(store, client, company):
     await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
     api = Api(client, company.admin_key)
-    hits = [
-        {
-            "visitorId": "cust-42",
-            "timestamp": local(0, "09:00").isoformat(),
-            "evars": [{"number": 1, "value": "search"}, {"number": 2, "value": "fibre-500"}],
-        },
-        {"visitorId": "cust-42", "timestamp": local(0, "09:10").isoformat(), "evars": [{"number": 2, "value": "fibre-1000"}]},
-    ]
+    hits = examples_2_hits()
     await api.query(COLLECT, input={"rsid": "telco", "hits": hits})
     source = await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
     content = (
