@@ -84,8 +84,8 @@ def examples_1_hits() -> list[dict]:
 
 
 def examples_2_hits() -> list[dict]:
-    """EXAMPLES.md 2's online hits on day 0: cust-42 searches, looks at fibre-500, then
-    fibre-1000 (eVar 2 takes the latest value)."""
+    """EXAMPLES.md 2's online hits of cust-42 on day 0: evar1 search and evar2 fibre-500
+    at 09:00, then evar2 fibre-1000 at 09:10."""
     return [
         {
             "visitorId": "cust-42",
