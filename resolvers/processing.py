@@ -44,6 +44,7 @@ log = logging.getLogger("offline_graph")
 BATCH_ROWS = 5000
 CHUNKS_PER_READ = 8  # stored pieces read at once: 2 MB of a file
 POLL_SECONDS = 2.0
+SWEEP_EVERY = timedelta(minutes=1)  # how often a worker looks for abandoned uploads
 _workers: "weakref.WeakSet[Worker]" = weakref.WeakSet()
 
 
@@ -122,8 +123,13 @@ async def claim(db: Store, owner: str) -> Job | None:
 
 
 async def drop_abandoned_uploads(db: Store, now: datetime) -> None:
-    """Remove the jobs (and their pieces) whose upload died with its server (Job.abandoned)."""
-    query = {"status": JobStatus.RECEIVING.value, "receivedAt": {"$lte": now - RECEIVE_TIMEOUT}}
+    """Remove the jobs (and their pieces) whose upload died with its server (Job.abandoned).
+    Rows jobs that stored a call are not even read: they wait for their last call, however long."""
+    query = {
+        "status": JobStatus.RECEIVING.value,
+        "receivedAt": {"$lte": now - RECEIVE_TIMEOUT},
+        "$or": [{"source": JobSource.FILE.value}, {"chunks": 0}],
+    }
     for doc in await db.find_many(store.JOBS, query):
         job = Job.from_doc(doc)
         if job.abandoned(now):
@@ -351,10 +357,14 @@ class Worker:
         self.owner = f"worker-{secrets.token_hex(4)}"
         self.batch_rows = batch_rows
         self.woken = asyncio.Event()
+        self.swept_at: datetime | None = None  # when it last looked for abandoned uploads
         _workers.add(self)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> Job | None:
-        await drop_abandoned_uploads(self.db, clock.now())
+        now = clock.now()
+        if self.swept_at is None or now - self.swept_at >= SWEEP_EVERY:
+            self.swept_at = now
+            await drop_abandoned_uploads(self.db, now)
         job = await claim(self.db, self.owner)
         if job is None:
             return None

@@ -251,3 +251,14 @@ async def test_a_rows_job_whose_first_call_died_before_its_name_was_claimed_goes
     assert stray["status"] == "RECEIVING" and stray["chunks"] == 0
     (job,) = await store.find_many(collections.JOBS, {})
     assert job["_id"] == later.id != stray["_id"] and job["chunks"] == 1
+
+
+async def test_a_rows_job_that_stored_a_call_waits_for_its_last_call_however_long(store, company, source, today):
+    columns, rows = ["Date", "Evar 1", "Event 1", "transactionID"], [[f"{moment(1, '12:00'):%m/%d/%Y}", "a", "1", "t-1"]]
+    waiting = await uploads.upload_rows(store, company.uploader, source.id, "crm", columns, rows, False)
+
+    today.now += timedelta(days=2)
+    await drain(store)
+    later = await uploads.upload_rows(store, company.uploader, source.id, "crm", columns, rows, True)
+
+    assert later.id == waiting.id and later.status is JobStatus.QUEUED and later.chunks == 2
