@@ -435,8 +435,8 @@ async def _queue(scope: CompanyStore, job: Job) -> Job:
     queued = job.next(status=JobStatus.QUEUED)
     if not await scope.replace_versioned(store.JOBS, queued.to_doc()):
         return await _not_queued(scope, job)
-    if job.source is JobSource.ROWS:
-        await scope.delete_many(store.JOB_NAMES, {"_id": receiving_key(job.data_source_id, job.name)})
+    if job.source is JobSource.ROWS:  # its name is free, unless a next job of that name took it already
+        await scope.delete_many(store.JOB_NAMES, {"_id": receiving_key(job.data_source_id, job.name), "jobId": job.id})
     processing.wake()
     return queued
 

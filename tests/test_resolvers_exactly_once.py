@@ -161,3 +161,16 @@ async def test_a_call_that_finds_its_job_name_still_claimed_by_a_queued_job_star
     assert later.id != queued.id and later.status.value == "RECEIVING"
     held = {job["_id"]: (job["status"], job["chunks"]) for job in await any_store.find_many(collections.JOBS, {})}
     assert held == {queued.id: ("QUEUED", 1), later.id: ("RECEIVING", 1)}
+
+
+async def test_queueing_a_rows_job_leaves_the_next_jobs_claim_of_its_name_alone(any_store, any_company, source):
+    rows = [line(1, "a").rstrip("\n").split("\t")]
+    first = await uploads.upload_rows(any_store, any_company.uploader, source.id, "crm", COLUMNS, rows, False)
+    # The next job of that name claimed it between this job's queueing and its release of the name.
+    await any_store.delete_many(collections.JOB_NAMES, {})
+    claim = {"_id": receiving_key(source.id, "crm"), "companyId": any_company.id, "jobId": "the-next-job"}
+    await any_store.insert(collections.JOB_NAMES, claim)
+
+    await uploads._queue(any_store.company(any_company.id), first)  # the step a finishing call ends with
+
+    assert await any_store.find_many(collections.JOB_NAMES, {}) == [claim]
