@@ -22,10 +22,11 @@ MAX_ROWS_PER_CALL = 10_000
 MAX_CALLS_PER_JOB = 100
 CHUNK_BYTES = 255 * 1024  # one stored piece of an uploaded file, far below 16 MB
 LEASE = timedelta(seconds=60)  # renewed at every checkpoint; a worker gone this long is presumed dead
-# A file streams in within one request (50 MB at most, read from the request's spooled
-# copy, so in seconds): a file job still receiving this long after it began lost its
-# request with its server. Long enough for a slow store, short enough for a retry to wait.
-RECEIVE_TIMEOUT = timedelta(minutes=5)
+# A file is stored from the request's spooled copy, so in seconds, and its job is touched
+# every TOUCH_EVERY meanwhile: a file job untouched for RECEIVE_TIMEOUT lost its request
+# with its server (as did a rows job whose first call stored nothing by then).
+RECEIVE_TIMEOUT = timedelta(minutes=1)
+TOUCH_EVERY = timedelta(seconds=10)
 MAX_NAME_BYTES = 200
 
 
@@ -124,6 +125,7 @@ class Job:
     call_keys: tuple[CallKey, ...] = ()  # the calls of a rows job sent with an idempotency key
     deleted_at: datetime | None = None
     deleted_by: str | None = None  # the id of the API key that deleted its data
+    touched_at: datetime | None = None  # a file's last sign of life while it is stored
     version: int = 1
     # Its summary rows linked since, when their transaction was collected online. Kept beside
     # the job (store.LATE_LINKS), never in it: a worker writes the job whole while it runs.
@@ -147,11 +149,17 @@ class Job:
         return min(1.0, self.lines_done / self.lines_total)
 
     def abandoned(self, now: datetime) -> bool:
-        """A job whose upload died with its server: a file not all stored, or a rows job
-        whose first call stored nothing (it died, or lost the race for the job's name)."""
-        if self.status is not JobStatus.RECEIVING or self.received_at + RECEIVE_TIMEOUT > now:
+        """A job whose upload died with its server: a file no longer being stored, or a rows
+        job whose first call stored nothing (it died, or lost the race for the job's name)."""
+        if self.status is not JobStatus.RECEIVING:
             return False
-        return self.source is JobSource.FILE or self.chunks == 0
+        if self.source is JobSource.FILE:
+            return (self.touched_at or self.received_at) + RECEIVE_TIMEOUT <= now
+        return self.chunks == 0 and self.received_at + RECEIVE_TIMEOUT <= now
+
+    def due_for_touch(self, now: datetime) -> bool:
+        """Whether a file being stored should show again that it is (Job.abandoned)."""
+        return (self.touched_at or self.received_at) + TOUCH_EVERY <= now
 
     def claimable(self, now: datetime) -> bool:
         """Queued, or processing under a lease that ran out (its worker is presumed dead)."""
@@ -202,6 +210,7 @@ class Job:
             "callKeys": [{"key": c.key, "chunk": c.chunk, "firstLine": c.first_line, "digest": c.digest} for c in self.call_keys],
             "deletedAt": self.deleted_at,
             "deletedBy": self.deleted_by,
+            "touchedAt": self.touched_at,
             "version": self.version,
         }
 
@@ -233,6 +242,7 @@ class Job:
             call_keys=tuple(CallKey(c["key"], c["chunk"], c["firstLine"], c["digest"]) for c in doc.get("callKeys", ())),
             deleted_at=doc.get("deletedAt"),
             deleted_by=doc.get("deletedBy"),
+            touched_at=doc.get("touchedAt"),
             version=doc["version"],
         )
 

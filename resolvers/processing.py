@@ -44,7 +44,7 @@ log = logging.getLogger("offline_graph")
 BATCH_ROWS = 5000
 CHUNKS_PER_READ = 8  # stored pieces read at once: 2 MB of a file
 POLL_SECONDS = 2.0
-SWEEP_EVERY = timedelta(minutes=1)  # how often a worker looks for abandoned uploads
+SWEEP_EVERY = timedelta(seconds=30)  # how often a worker looks for abandoned uploads
 _workers: "weakref.WeakSet[Worker]" = weakref.WeakSet()
 
 

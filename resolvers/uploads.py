@@ -112,7 +112,7 @@ async def upload_file(
     checker = FileChecker(suite.time_zone, now, source)
     content = hashlib.sha256()
     try:
-        chunks = await _store_pieces(scope, job, checker, content, pieces)
+        job, chunks = await _store_pieces(scope, job, checker, content, pieces)
     except Exception:
         await _vanish(scope, job)  # a file not all read is no upload: leave nothing of it behind
         raise
@@ -135,8 +135,11 @@ async def upload_file(
     return await _queue(scope, received)
 
 
-async def _store_pieces(scope: CompanyStore, job: Job, checker: FileChecker, content: "hashlib._Hash", pieces: AsyncIterator[bytes]) -> int:
-    """Check, hash and store the file a piece at a time; returns how many pieces it stored."""
+async def _store_pieces(
+    scope: CompanyStore, job: Job, checker: FileChecker, content: "hashlib._Hash", pieces: AsyncIterator[bytes]
+) -> tuple[Job, int]:
+    """Check, hash and store the file a piece at a time, touching its job now and then so
+    that it is not taken for abandoned; returns the job as stored and the pieces stored."""
     chunks = 0
     async for piece in _pieces(pieces):
         checker.feed(piece)
@@ -147,7 +150,16 @@ async def _store_pieces(scope: CompanyStore, job: Job, checker: FileChecker, con
             store.JOB_CHUNKS, {"_id": job_key(job.id, chunks), "companyId": scope.company_id, "jobId": job.id, "data": piece}
         )
         chunks += 1
-    return chunks
+        if job.due_for_touch(clock.now()):
+            job = await _touch(scope, job)
+    return job, chunks
+
+
+async def _touch(scope: CompanyStore, job: Job) -> Job:
+    touched = job.next(touched_at=clock.now())
+    if not await scope.replace_versioned(store.JOBS, touched.to_doc()):  # removed or deleted meanwhile
+        raise Rejected(Problem("file", "UPLOAD_INTERRUPTED", "This upload was stopped while it came in; send it again."))
+    return touched
 
 
 async def _vanish(scope: CompanyStore, job: Job) -> None:

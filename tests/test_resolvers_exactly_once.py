@@ -174,3 +174,21 @@ async def test_queueing_a_rows_job_leaves_the_next_jobs_claim_of_its_name_alone(
     await uploads._queue(any_store.company(any_company.id), first)  # the step a finishing call ends with
 
     assert await any_store.find_many(collections.JOB_NAMES, {}) == [claim]
+
+
+async def test_a_file_still_being_stored_is_not_taken_over_however_long_it_takes(any_store, any_company, source, today):
+    taken_over = []
+
+    async def slow_pieces():
+        for day in range(1, 9):  # each piece 20 s after the last: 160 s in all
+            today.now += timedelta(seconds=20)
+            if day == 6:  # the same upload sent again meanwhile, with its key
+                taken_over.append(await upload(any_store, any_company, source, HEADER + line(1, "x"), key="k"))
+            yield (HEADER if day == 1 else "").encode() + line(day, "slow").encode()
+
+    first = await uploads.upload_file(any_store, any_company.uploader, source.id, "slow.txt", slow_pieces(), idempotency_key="k")
+
+    assert first.status.value == "QUEUED" and first.chunks == 8
+    assert [job.id for job in taken_over] == [first.id]  # answered with the upload still coming in
+    (job,) = await any_store.find_many(collections.JOBS, {})
+    assert job["_id"] == first.id
