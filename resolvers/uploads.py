@@ -158,16 +158,18 @@ async def _store_pieces(
 async def _touch(scope: CompanyStore, job: Job) -> Job:
     touched = job.next(touched_at=clock.now())
     if not await scope.replace_versioned(store.JOBS, touched.to_doc()):  # removed or deleted meanwhile
-        raise Rejected(Problem("file", "UPLOAD_INTERRUPTED", "This upload was stopped while it came in; send it again."))
+        message = "This upload was stopped while it came in (its job was deleted, or taken for abandoned); nothing of it is kept."
+        raise Rejected(Problem("file", "UPLOAD_INTERRUPTED", message))
     return touched
 
 
 async def _vanish(scope: CompanyStore, job: Job) -> None:
     """Remove a file job that never stored a row, and its pieces (best effort: the store may be
-    what failed; a job left RECEIVING is taken over once abandoned, see Job.abandoned)."""
+    what failed; a job left RECEIVING is taken over once abandoned, see Job.abandoned). A job
+    an ADMIN deleted meanwhile stays, as the record of that."""
     with contextlib.suppress(StoreUnavailable):
         await scope.delete_many(store.JOB_CHUNKS, {"jobId": job.id})
-        await scope.delete_many(store.JOBS, {"_id": job.id})
+        await scope.delete_many(store.JOBS, {"_id": job.id, "status": JobStatus.RECEIVING.value})
 
 
 async def _sent_before(scope: CompanyStore, claim: KeyClaim, job: Job) -> Job:

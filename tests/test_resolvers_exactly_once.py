@@ -11,7 +11,8 @@ from models import store as collections
 from models.data_sources import CATALOGUE, SourceType
 from models.jobs import RECEIVE_TIMEOUT
 from models.keys import receiving_key
-from resolvers import data_sources, uploads
+from models.problems import Rejected
+from resolvers import data_sources, job_deletion, uploads
 from tests.helpers import RSID, ServerKilled, moment
 
 pytestmark = [pytest.mark.wire, pytest.mark.usefixtures("today")]
@@ -192,3 +193,20 @@ async def test_a_file_still_being_stored_is_not_taken_over_however_long_it_takes
     assert [job.id for job in taken_over] == [first.id]  # answered with the upload still coming in
     (job,) = await any_store.find_many(collections.JOBS, {})
     assert job["_id"] == first.id
+
+
+async def test_a_file_deleted_while_it_comes_in_stops_and_stays_in_the_file_log_as_deleted(any_store, any_company, source, today):
+    async def slow_pieces():
+        for day in range(1, 5):
+            today.now += timedelta(seconds=20)
+            if day == 3:
+                (receiving,) = await any_store.find_many(collections.JOBS, {})
+                await job_deletion.delete_job_data(any_store, any_company.admin, receiving["_id"])
+            yield (HEADER if day == 1 else "").encode() + line(day, "slow").encode()
+
+    with pytest.raises(Rejected) as stopped:
+        await uploads.upload_file(any_store, any_company.uploader, source.id, "slow.txt", slow_pieces())
+
+    assert [p.code for p in stopped.value.problems] == ["UPLOAD_INTERRUPTED"]
+    (job,) = await any_store.find_many(collections.JOBS, {})
+    assert job["status"] == "DELETED" and await any_store.find_many(collections.JOB_CHUNKS, {}) == []
