@@ -1,7 +1,8 @@
 """Shared fixtures: the embedded store, a real MongoDB wire server, a company with keys,
-`execute`, which runs one operation through the schema as a given key would, the clock
-(`today`) and the report suite online data is collected into (`suite`, and on both
-stores `any_company`)."""
+`execute`, which runs one operation through the schema as a given key would, the app and
+the HTTP API as the company's ADMIN script uses it (`app`, `api`), the clock (`today`)
+and the report suite online data is collected into (`suite`, and on both stores
+`any_company`)."""
 
 import os
 import shutil
@@ -13,14 +14,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
+from graph.app import create_app
 from models import clock
 from models.companies import Caller, Role
 from models.store import Store
 from resolvers import api_keys, report_suites
-from tests.helpers import RSID, executor, moment
+from tests.helpers import RSID, Api, executor, moment
 
 # The fuzzed tests (*_fuzzed.py): in CI the same examples every run, none remembered
 # between runs, all of them within ~30 s on two cores; HYPOTHESIS_PROFILE=explore looks
@@ -133,6 +136,18 @@ def execute(store):
 @dataclass
 class Clock:
     now: datetime
+
+
+@pytest.fixture
+def app(store):
+    return create_app(store)
+
+
+@pytest.fixture
+async def api(app, company):
+    """The HTTP API over the app, as a script holding the company's ADMIN key uses it."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        yield Api(client, company.admin_key)
 
 
 @pytest.fixture

@@ -83,6 +83,18 @@ def examples_1_hits() -> list[dict]:
     ]
 
 
+def examples_1_deals() -> bytes:
+    """EXAMPLES.md 1's deals file, as exported from the template: lead_100 closed on day 7
+    at 15:00 (1200), and lead_999, never collected online, on day 8 (300)."""
+    return (
+        "# Generic Data Source (Transaction ID) template file (ds_id: ...)\n"
+        "#\tDeal stage\tDeal closed\tRevenue\tTransaction\n"
+        "Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n"
+        f"{file_date(7, '15:00')}\tclosed-won\t1\t1200\tlead_100\n"
+        f"{file_date(8)}\tclosed-won\t1\t300\tlead_999\n"
+    ).encode()
+
+
 def examples_2_hits() -> list[dict]:
     """EXAMPLES.md 2's online hits of cust-42 on day 0: evar1 search and evar2 fibre-500
     at 09:00, then evar2 fibre-1000 at 09:10."""
@@ -194,6 +206,14 @@ async def make_source(store, company, rsid: str, type_name: str, dimensions, met
         [(d, None) for d in dimensions], [(m, None) for m in metrics], stop_on_errors,
     )  # fmt: skip
     return str(GlobalID("DataSource", source.id))
+
+
+async def lead_source(store, execute, company, rsid: str) -> str:
+    """A transaction-ID data source (Evar 3, Event 5, Price) on the report suite, and the
+    online lead lead_100 its rows link to; returns the source's global id."""
+    lead = {"visitorId": "v-1", "timestamp": at(0, "10:00"), "transactionId": "lead_100"}
+    await collect(execute, company.uploader, [lead], rsid)
+    return await make_source(store, company, rsid, "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
 
 
 class ServerDiesWithTheFirstUpload(httpx.AsyncBaseTransport):

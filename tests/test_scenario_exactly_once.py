@@ -8,9 +8,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from graph.app import create_app
 from models import store as collections
-from tests.helpers import Api, collect, make_source, moment, process_all
+from tests.helpers import Api, lead_source, moment, process_all
 from tests.queries import JOB_DETAILS, TRANSACTION
 
 HEADER = "Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n"
@@ -29,23 +28,8 @@ LEADS = (HEADER + line(3, "closed-won", "1200", "lead_100") + line(4, "closed-lo
 
 
 @pytest.fixture
-def app(store):
-    return create_app(store)
-
-
-@pytest.fixture
-async def api(app, company):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        yield Api(client, company.admin_key)
-
-
-@pytest.fixture
 async def source(store, execute, company, suite, today):
-    """A transaction-ID data source on the suite, and the online lead lead_100 it links to."""
-    await collect(
-        execute, company.uploader, [{"visitorId": "v-1", "timestamp": moment(0, "10:00").isoformat(), "transactionId": "lead_100"}]
-    )
-    return await make_source(store, company, suite, "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
+    return await lead_source(store, execute, company, suite)
 
 
 async def stored(store, collection: str) -> list[dict]:

@@ -5,10 +5,8 @@ they stay summary rows; a row waits no longer than the Transaction ID window."""
 
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from graph.app import create_app
 from models import store as collections
 from resolvers import processing
 from tests.helpers import Api, make_source, moment, process_all
@@ -28,12 +26,6 @@ def lead_form(transaction_id: str = "lead_100", day: int = 5) -> list[dict]:
         {"visitorId": "v-1", "timestamp": moment(day, "10:00").isoformat(), "trackingCode": "spring", "evars": [{"number": 1, "value": "email"}]},
         {"visitorId": "v-1", "timestamp": moment(day, "10:05").isoformat(), "evars": [{"number": 2, "value": "sofa"}], "transactionId": transaction_id},
     ]  # fmt: skip
-
-
-@pytest.fixture
-async def api(store, company):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(store)), base_url="http://t") as client:
-        yield Api(client, company.admin_key)
 
 
 @pytest.fixture

@@ -2,13 +2,11 @@
 store): deleting a job's data removes its rows and problems, the transactions' linked-row
 counts follow at once, asking twice changes nothing, and a job being processed is stopped."""
 
-import httpx
 import pytest
 
-from graph.app import create_app
 from models import store as collections
 from resolvers import api_keys, processing
-from tests.helpers import Api, collect, make_source, moment, process_all
+from tests.helpers import Api, lead_source, moment, process_all
 from tests.queries import DELETE_JOB_DATA, TRANSACTION, VIEWER
 
 HEADER = "Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n"
@@ -25,17 +23,8 @@ LEADS = (
 
 
 @pytest.fixture
-async def api(store, company):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(store)), base_url="http://t") as client:
-        yield Api(client, company.admin_key)
-
-
-@pytest.fixture
 async def source(store, execute, company, suite, today):
-    await collect(
-        execute, company.uploader, [{"visitorId": "v-1", "timestamp": moment(0, "10:00").isoformat(), "transactionId": "lead_100"}]
-    )
-    return await make_source(store, company, suite, "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
+    return await lead_source(store, execute, company, suite)
 
 
 async def transaction(api: Api) -> dict:

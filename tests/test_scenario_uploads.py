@@ -12,7 +12,7 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import report_suites
-from tests.helpers import Api, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
+from tests.helpers import Api, examples_1_deals, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
 from tests.queries import COLLECT
 
 TRANSACTION = """
@@ -45,13 +45,7 @@ async def test_examples_1_a_lead_handed_to_sales_links_by_transaction_id(store, 
     collected = await api.query(COLLECT, input={"rsid": "furniture", "hits": hits})
     assert collected["collectHits"]["collectedCount"] == 2
     source = await make_source(store, company, "furniture", "GENERIC_TRANSACTION_ID", ["Evar 3", "transactionID"], ["Event 5", "Price"])
-    content = (
-        "# Generic Data Source (Transaction ID) template file (ds_id: ...)\n"
-        "#\tDeal stage\tDeal closed\tRevenue\tTransaction\n"
-        "Date\tEvar 3\tEvent 5\tPrice\ttransactionID\n"
-        f"{file_date(7, '15:00')}\tclosed-won\t1\t1200\tlead_100\n"
-        f"{file_date(8)}\tclosed-won\t1\t300\tlead_999\n"
-    ).encode()
+    content = examples_1_deals()
 
     job = await api.upload_job(source, "leads.txt", content)
     assert job["status"] == "QUEUED" and job["name"] == "leads.txt"
