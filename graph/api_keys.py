@@ -9,6 +9,7 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.errors import UserError, attempt
+from graph.ids import own_id
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, page_size
 from graph.viewer import Role
 from models import companies
@@ -95,16 +96,6 @@ class RotateApiKeyPayload:
     user_errors: list[UserError]
 
 
-def own_id(global_id: str) -> str:
-    """The key id inside a global id; a malformed id, or one of another type, names no key
-    (the look-up then answers NOT_FOUND on `id`)."""
-    try:
-        decoded = relay.GlobalID.from_id(global_id)
-    except ValueError:
-        return ""
-    return decoded.node_id if decoded.type_name == "ApiKey" else ""
-
-
 @strawberry.type
 class ApiKeyMutations:
     @strawberry.mutation(description="Make an API key for your company; its secret is in this answer only. ADMIN.")
@@ -117,13 +108,13 @@ class ApiKeyMutations:
     @strawberry.mutation(description="Revoke a key: it fails from the next request on, also on open WebSockets. ADMIN.")
     async def revoke_api_key(self, info: Info, input: RevokeApiKeyInput) -> ApiKeyPayload:
         ctx = info.context
-        key, errors = await attempt(api_keys.revoke(ctx.store, ctx.caller, own_id(input.id)))
+        key, errors = await attempt(api_keys.revoke(ctx.store, ctx.caller, own_id(input.id, "ApiKey")))
         return ApiKeyPayload(api_key=ApiKey.from_model(key) if key else None, user_errors=errors)
 
     @strawberry.mutation(description="Replace a key by a new one of its role and name, and revoke it. ADMIN.")
     async def rotate_api_key(self, info: Info, input: RotateApiKeyInput) -> RotateApiKeyPayload:
         ctx = info.context
-        rotated, errors = await attempt(api_keys.rotate(ctx.store, ctx.caller, own_id(input.id)))
+        rotated, errors = await attempt(api_keys.rotate(ctx.store, ctx.caller, own_id(input.id, "ApiKey")))
         if rotated is None:
             return RotateApiKeyPayload(api_key=None, secret=None, revoked_api_key=None, user_errors=errors)
         new, secret, old = rotated

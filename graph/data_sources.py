@@ -8,6 +8,7 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.errors import UserError, attempt
+from graph.ids import own_id
 from graph.jobs import Job, JobStatus, data_source_jobs
 from graph.pagination import DEFAULT_PAGE_SIZE
 from models import data_sources as source_models
@@ -142,16 +143,6 @@ def _pairs(columns: list[ColumnInput] | None) -> list[tuple[str, str | None]] | 
     return None if columns is None else [(c.header, c.friendly_name) for c in columns]
 
 
-def own_id(global_id: str) -> str:
-    """The data source id inside a global id. A malformed id, or one of another type, names
-    no data source: the lookup then answers NOT_FOUND on field `id`."""
-    try:
-        decoded = relay.GlobalID.from_id(global_id)
-    except ValueError:
-        return ""
-    return decoded.node_id if decoded.type_name == "DataSource" else ""
-
-
 @strawberry.type
 class DataSourceMutations:
     @strawberry.mutation(description="Attach an offline feed to a report suite. ADMIN.")
@@ -167,7 +158,7 @@ class DataSourceMutations:
     async def configure_data_source(self, info: Info, input: ConfigureDataSourceInput) -> DataSourcePayload:
         ctx = info.context
         work = data_sources.configure(
-            ctx.store, ctx.caller, own_id(input.id), input.name,
+            ctx.store, ctx.caller, own_id(input.id, "DataSource"), input.name,
             _pairs(input.dimensions), _pairs(input.metrics), input.stop_on_errors,
         )  # fmt: skip
         return DataSourcePayload.of(*await attempt(work))
@@ -175,4 +166,4 @@ class DataSourceMutations:
     @strawberry.mutation(description="Stop a data source taking uploads. ADMIN.")
     async def deactivate_data_source(self, info: Info, input: DeactivateDataSourceInput) -> DataSourcePayload:
         ctx = info.context
-        return DataSourcePayload.of(*await attempt(data_sources.deactivate(ctx.store, ctx.caller, own_id(input.id))))
+        return DataSourcePayload.of(*await attempt(data_sources.deactivate(ctx.store, ctx.caller, own_id(input.id, "DataSource"))))

@@ -10,6 +10,7 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.errors import UserError, attempt
+from graph.ids import own_id
 from graph.pagination import DEFAULT_PAGE_SIZE, connection, decode_cursor, encode_cursor, page_size
 from models import jobs as job_models
 from models import upload_rows
@@ -154,16 +155,6 @@ async def data_source_jobs(
     return connection(items, more, lambda j: j.id, Job.from_model)
 
 
-def own_job_id(global_id: str) -> str:
-    """The job id inside a global id; a malformed id, or one of another type, names none
-    (the look-up then answers NOT_FOUND)."""
-    try:
-        decoded = relay.GlobalID.from_id(global_id)
-    except ValueError:
-        return ""
-    return decoded.node_id if decoded.type_name == "Job" else ""
-
-
 @strawberry.input
 class DeleteJobDataInput:
     job_id: strawberry.ID
@@ -185,7 +176,7 @@ class JobMutations:
     )
     async def delete_job_data(self, info: Info, input: DeleteJobDataInput) -> DeleteJobDataPayload:
         ctx = info.context
-        deletion, errors = await attempt(job_deletion.delete_job_data(ctx.store, ctx.caller, own_job_id(input.job_id)))
+        deletion, errors = await attempt(job_deletion.delete_job_data(ctx.store, ctx.caller, own_id(input.job_id, "Job")))
         if deletion is None:
             return DeleteJobDataPayload(job=None, deleted_row_count=0, already_deleted=False, user_errors=errors)
         return DeleteJobDataPayload(
@@ -205,6 +196,6 @@ class JobSubscriptions:
     )
     async def job_progress(self, info: Info, job_id: strawberry.ID) -> AsyncGenerator[Job, None]:
         ctx = info.context
-        async for job in jobs.progress(ctx.store, ctx.caller, own_job_id(job_id)):
+        async for job in jobs.progress(ctx.store, ctx.caller, own_id(job_id, "Job")):
             ctx.renew_loaders()  # the data source it points to may have changed since the last update
             yield Job.from_model(job)

@@ -6,8 +6,8 @@ import strawberry
 from strawberry import relay
 
 from graph.context import Info
-from graph.data_sources import own_id
 from graph.errors import UserError, attempt
+from graph.ids import own_id
 from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from models import clock
 from models import reports as report_models
@@ -134,7 +134,7 @@ def _request(suite: ReportSuite, input: ReportInput) -> report_models.ReportRequ
         granularity=input.granularity,
         sources=input.sources,
         participation=input.participation,
-        data_source_ids=None if input.data_source_ids is None else tuple(own_id(i) for i in input.data_source_ids),
+        data_source_ids=None if input.data_source_ids is None else tuple(own_id(i, "DataSource") for i in input.data_source_ids),
         first=input.first,
         offset=0 if after is None else after + 1,
     )

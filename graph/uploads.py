@@ -9,8 +9,9 @@ from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from graph.context import Info
-from graph.data_sources import DataSourcePayload, own_id
+from graph.data_sources import DataSourcePayload
 from graph.errors import UserError, attempt
+from graph.ids import own_id
 from graph.jobs import Job, Problem, count_fields
 from models import jobs as job_models
 from models.data_sources import DataSource as DataSourceModel
@@ -119,12 +120,6 @@ def _job_payload(job: job_models.Job | None, errors: list[UserError]) -> JobPayl
     return JobPayload(job=Job.from_model(job) if job else None, user_errors=errors)
 
 
-def _data_source_id(global_id: str) -> str:
-    """The data source a mutation names. A malformed id, or one of another type, names none:
-    the look-up then answers NOT_FOUND."""
-    return own_id(global_id)
-
-
 @strawberry.type
 class UploadMutations:
     @strawberry.mutation(
@@ -138,7 +133,7 @@ class UploadMutations:
         async def work() -> job_models.Job:
             nonlocal earlier
             filename = getattr(input.file, "filename", None)
-            source_id = _data_source_id(input.data_source_id)
+            source_id = own_id(input.data_source_id, "DataSource")
             try:
                 return await uploads.upload_file(
                     ctx.store, ctx.caller, source_id, filename, _read(input.file), input.name, input.idempotency_key, input.allow_duplicate
@@ -155,7 +150,7 @@ class UploadMutations:
         ctx = info.context
 
         async def work() -> job_models.Job:
-            source_id = _data_source_id(input.data_source_id)
+            source_id = own_id(input.data_source_id, "DataSource")
             return await uploads.upload_rows(
                 ctx.store, ctx.caller, source_id, input.job_name, input.columns, input.rows, input.finished, input.idempotency_key
             )
@@ -167,7 +162,7 @@ class UploadMutations:
         ctx = info.context
 
         async def work() -> uploads.Validation:
-            source_id = _data_source_id(input.data_source_id)
+            source_id = own_id(input.data_source_id, "DataSource")
             return await uploads.validate_file(ctx.store, ctx.caller, source_id, _read(input.file), _read(input.file))
 
         return ValidationPayload.of(*await attempt(work()))
@@ -177,7 +172,7 @@ class UploadMutations:
         ctx = info.context
 
         async def work() -> uploads.Validation:
-            return await uploads.validate_rows(ctx.store, ctx.caller, _data_source_id(input.data_source_id), input.columns, input.rows)
+            return await uploads.validate_rows(ctx.store, ctx.caller, own_id(input.data_source_id, "DataSource"), input.columns, input.rows)
 
         return ValidationPayload.of(*await attempt(work()))
 
@@ -186,6 +181,6 @@ class UploadMutations:
         ctx = info.context
 
         async def work() -> DataSourceModel:
-            return await uploads.restart_processing(ctx.store, ctx.caller, _data_source_id(input.data_source_id))
+            return await uploads.restart_processing(ctx.store, ctx.caller, own_id(input.data_source_id, "DataSource"))
 
         return DataSourcePayload.of(*await attempt(work()))
