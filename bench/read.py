@@ -10,7 +10,9 @@ collection): what the store alone takes to hand them over.
     transactions(first: 100) { edges { node { visitor { visitorId } } } }
 
 Targets: the same store calls at both sizes; latency at most 2x the bare finds; latency
-growing at most 1.5x from the smaller size to the larger.
+growing at most 1.5x from the smaller size to the larger. Beside them, the floor of the
+GraphQL layer: graphql-core alone executing the same query over its own answer already in
+memory (a schema of the same shape, default resolvers, no store, no Strawberry).
 
 Then it starts a server in a subprocess, loads the smaller size over HTTP, and prints the
 worst /healthz latency (polled every few ms) while the nested query and a call of 1,000
@@ -30,6 +32,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from benchlib import server, stores
+from graphql import build_schema, execute_sync, parse
 
 from graph.context import Context
 from graph.schema import schema
@@ -48,6 +51,21 @@ NESTED_VALUES = NESTED.replace("id timestamp", "id timestamp visitNumber values 
 TRANSACTIONS = '{ reportSuite(rsid: "bench") { transactions(first: 100) { edges { node { visitor { visitorId } } } } } }'
 COLLECT = "mutation($input: CollectHitsInput!) { collectHits(input: $input) { collectedCount refusedCount } }"
 RUNS = 5
+# The shape of the queries above, for graphql-core alone: its default resolvers read the answer's dicts.
+FLOOR_SCHEMA = build_schema("""
+type Query { reportSuite(rsid: String): Suite }
+type Suite { visitors(first: Int): Visitors transactions(first: Int): Transactions }
+type Visitors { edges: [VisitorEdge] }
+type VisitorEdge { node: Visitor }
+type Visitor { visitorId: String hits(first: Int): Hits }
+type Hits { edges: [HitEdge] }
+type HitEdge { node: Hit }
+type Hit { id: ID timestamp: String visitNumber: Int values: [Value] }
+type Value { dimension: String value: String }
+type Transactions { edges: [TransactionEdge] }
+type TransactionEdge { node: Transaction }
+type Transaction { visitor: Visitor }
+""")
 
 
 def hit_values(i: int, visitors: int, start: datetime, prefix: str = "v") -> dict:
@@ -91,8 +109,8 @@ async def load(choice: str, count: int) -> tuple[Store, Caller]:
     return store, admin
 
 
-async def measure(store: Store, caller: Caller, query: str) -> tuple[float, int, dict]:
-    """(median latency in s, store calls, the data) of `query` through the schema."""
+async def measure(store: Store, caller: Caller, query: str) -> tuple[float, int, dict, float]:
+    """(median latency in s, store calls, the data, graphql-core's floor in s) of `query`."""
     latencies, calls, data = [], 0, {}
     for _ in range(RUNS):
         before, began = store.round_trips, time.perf_counter()
@@ -100,7 +118,19 @@ async def measure(store: Store, caller: Caller, query: str) -> tuple[float, int,
         latencies.append(time.perf_counter() - began)
         assert result.errors is None, result.errors
         calls, data = store.round_trips - before, result.data or {}
-    return statistics.median(latencies), calls, data
+    return statistics.median(latencies), calls, data, execution_floor(query, data)
+
+
+def execution_floor(query: str, data: dict) -> float:
+    """Median latency of graphql-core alone executing `query` (parsed once, as a server's
+    cache would) from `data` in memory, at its fastest: synchronous, no awaitable checks."""
+    document, latencies = parse(query), []
+    for _ in range(RUNS):
+        began = time.perf_counter()
+        result = execute_sync(FLOOR_SCHEMA, document, root_value=data)
+        latencies.append(time.perf_counter() - began)
+        assert result.errors is None and result.data == data, result.errors
+    return statistics.median(latencies)
 
 
 async def bare(store: Store, wanted: dict[str, list[str]]) -> float:
@@ -114,24 +144,26 @@ async def bare(store: Store, wanted: dict[str, list[str]]) -> float:
     return statistics.median(latencies)
 
 
-async def read_figures(choice: str, count: int) -> dict[str, tuple[float, int, float]]:
+async def read_figures(choice: str, count: int) -> dict[str, tuple[float, int, float, float]]:
+    """Per query: (latency, store calls, bare finds, graphql-core's floor), in s."""
     store, admin = await load(choice, count)
     figures = {}
-    latency, calls, data = await measure(store, admin, NESTED)
+    latency, calls, data, floor = await measure(store, admin, NESTED)
     visitors = data["reportSuite"]["visitors"]["edges"]
     assert len(visitors) == 100 and all(len(v["node"]["hits"]["edges"]) == 10 for v in visitors)
     hit_ids = [_raw_id(h["node"]["id"]) for v in visitors for h in v["node"]["hits"]["edges"]]
     visitor_ids = [visitor_key(admin.company_id, "bench", v["node"]["visitorId"]) for v in visitors]
     found = await bare(store, {collections.VISITORS: visitor_ids, collections.HITS: hit_ids})
-    figures["nested"] = (latency, calls, found)
-    latency, calls, _ = await measure(store, admin, NESTED_VALUES)
-    figures["nested+values"] = (latency, calls, found)
-    latency, calls, data = await measure(store, admin, TRANSACTIONS)
+    figures["nested"] = (latency, calls, found, floor)
+    latency, calls, _, floor = await measure(store, admin, NESTED_VALUES)
+    figures["nested+values"] = (latency, calls, found, floor)
+    latency, calls, data, floor = await measure(store, admin, TRANSACTIONS)
     snapshots = await store.find_page(collections.SNAPSHOTS, {"rsid": "bench"}, "transactionId", False, None, 100)
     owners = list({visitor_key(admin.company_id, "bench", s["visitorId"]) for s in snapshots[0]})
     assert len(data["reportSuite"]["transactions"]["edges"]) == 100
     ids = [s["_id"] for s in snapshots[0]]
-    figures["transactions"] = (latency, calls, await bare(store, {collections.SNAPSHOTS: ids, collections.VISITORS: owners}))
+    found = await bare(store, {collections.SNAPSHOTS: ids, collections.VISITORS: owners})
+    figures["transactions"] = (latency, calls, found, floor)
     store.close()
     return figures
 
@@ -189,10 +221,11 @@ def main() -> None:
         by_size = {}
         for count in sizes:
             by_size[count] = figures = await read_figures(args.store, count)
-            for name, (latency, calls, found) in figures.items():
+            for name, (latency, calls, found, floor) in figures.items():
                 print(
                     f"read: {count:>7} hits  {name:<13} {latency * 1000:7.1f} ms  {calls:3d} store calls  "
-                    f"bare finds {found * 1000:6.1f} ms  (x{latency / found:.1f})"
+                    f"bare finds {found * 1000:6.1f} ms  (x{latency / found:.1f})  "
+                    f"graphql-core alone {floor * 1000:6.1f} ms  (x{floor / found:.1f} of the finds)"
                 )
         small, large = by_size[sizes[0]], by_size[sizes[-1]]
         for name in small:

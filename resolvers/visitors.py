@@ -7,7 +7,7 @@ from typing import TypeVar
 from models import clock, store
 from models.companies import Caller, Role
 from models.hits import StoredHit
-from models.keys import snapshot_key, visitor_key
+from models.keys import hit_key, snapshot_key, visitor_key
 from models.profiles import WITHOUT_HITS, VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
 from models.store import CompanyStore, Doc, PageQuery, Store, keyset
@@ -72,16 +72,16 @@ class HitPage:
 
 
 async def page_hits_of_many(db: Store, caller: Caller | None, pages: list[HitPage]) -> list[tuple[list[StoredHit], bool]]:
-    """Pages of several visitors' hits from one store read, bounded by the pages' sizes.
-    A hit counted but not stored yet (only after a failure, until its visitor's next
-    call) leaves a gap in its page."""
-    wanted = [(p, p.seqs()) for p in pages]
-    branches = [{"rsid": p.rsid, "visitorId": p.visitor_id, "seq": {"$gte": seqs[-1], "$lte": seqs[0]}} for p, seqs in wanted if seqs]
-    docs = await _reader(db, caller).find_many(store.HITS, {"$or": branches}) if branches else []
-    found = {(doc["rsid"], doc["visitorId"], doc["seq"]): doc for doc in docs}
+    """Pages of several visitors' hits from one store read by `_id` (a hit's id follows from
+    its visitor and seq), bounded by the pages' sizes. A hit counted but not stored yet
+    (only after a failure, until its visitor's next call) leaves a gap in its page."""
+    scope = _reader(db, caller)
+    wanted = [[hit_key(scope.company_id, p.rsid, p.visitor_id, seq) for seq in p.seqs()] for p in pages]
+    ids = [key for keys in wanted for key in keys]
+    found = {doc["_id"]: doc for doc in await scope.find_many(store.HITS, {"_id": {"$in": ids}})} if ids else {}
     answers = []
-    for page, seqs in wanted:
-        hits = [StoredHit.from_doc(found[key]) for key in ((page.rsid, page.visitor_id, seq) for seq in seqs) if key in found]
+    for page, keys in zip(pages, wanted, strict=True):
+        hits = [StoredHit.from_doc(found[key]) for key in keys if key in found]
         answers.append((hits[: page.first], len(hits) > page.first))
     return answers
 
