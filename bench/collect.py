@@ -7,7 +7,9 @@ transaction id, and prints:
   hits, for 10% of N and for N (round trips must not grow with N);
 - raw: the rate of a bare `insert_many` of the same hit, snapshot and final visitor
   documents into a fresh database of the same store, in batches of 1,000: what the
-  store itself can take, the ceiling for collection;
+  store itself can take, the ceiling for collection; and the same with each visitor's
+  state inserted once per call that carries its hits, as collection must write it to be
+  crash safe (the copies into collections of their own: a lower bound);
 - http: hits/s through a server started in a subprocess (uvicorn on a free port), at
   concurrency 1 and 4, each client sending its own visitors' hits.
 
@@ -90,14 +92,24 @@ async def direct(choice: str, count: int) -> tuple[float, float, Store]:
     return count / elapsed, store.round_trips * 1000 / count, store
 
 
-async def raw_insert(choice: str, source: Store, count: int) -> float:
-    """Hits/s of inserting the documents `source` holds for `count` hits into a fresh database."""
+def calls_per_visitor(count: int) -> int:
+    """The calls that carry a visitor's hits (each writes its state once): its ten hits,
+    round-robin, land in ten calls, or in every call if there are fewer."""
+    return min(10, -(-count // MAX_HITS_PER_CALL))
+
+
+async def raw_insert(choice: str, source: Store, count: int, state_writes: int = 1) -> float:
+    """Hits/s of inserting the documents `source` holds for `count` hits into a fresh database;
+    with `state_writes` above 1, the visitors' states that many times (the copies into fresh
+    collections of their own: a lower bound of writing each state once per call)."""
     docs = {name: await source.find_many(name, {}) for name in (collections.HITS, collections.SNAPSHOTS, collections.VISITORS)}
     target, _ = stores.connect(choice)
     await target.create_indexes()
     began = time.perf_counter()
     for name, batch in docs.items():
         assert not await target.insert_many(name, batch)
+    for copy in range(1, state_writes):
+        assert not await target.insert_many(f"{collections.VISITORS}_{copy}", [dict(doc) for doc in docs[collections.VISITORS]])
     elapsed = time.perf_counter() - began
     target.close()
     return count / elapsed
@@ -169,11 +181,16 @@ def main() -> None:
             print(f"collect: direct  {n:>7} hits  {rate:8.0f} hits/s  {trips:6.2f} round trips per 1,000 hits")
             if n == total:
                 raw = await raw_insert(args.store, store, n)
+                raw_per_call = await raw_insert(args.store, store, n, state_writes=calls_per_visitor(n))
             store.close()
         small, large = figures[0][2], figures[1][2]
         print(f"collect: round trips per 1,000 hits, {figures[1][0]} vs {figures[0][0]} hits: x{large / small:.2f}")
         direct_rate = figures[1][1]
         print(f"collect: raw insert_many of the same documents  {raw:8.0f} hits/s  (direct is {direct_rate / raw:.0%} of it)")
+        print(
+            f"collect: raw, each state inserted {calls_per_visitor(total)} times (once per call, as crash safety writes it)  "
+            f"{raw_per_call:8.0f} hits/s  (direct is {direct_rate / raw_per_call:.0%} of it)"
+        )
         for clients, rate in (await http_rates(args.store, total)).items():
             print(f"collect: http, {clients} client{'s' if clients > 1 else ' '}  {rate:8.0f} hits/s  ({rate / direct_rate:.0%} of direct)")
 

@@ -14,6 +14,7 @@ from graph.context import Info
 from graph.data_sources import DataSourceMutations
 from graph.error_log import correlate
 from graph.errors import should_mask_error
+from graph.extensions.document_cache import DocumentCache
 from graph.extensions.error_codes import CodeRequestErrors
 from graph.extensions.introspection import IntrospectionSwitch
 from graph.extensions.mask_errors import MaskErrors
@@ -73,7 +74,8 @@ schema = OfflineGraphSchema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
-    # The guards run before validation, in this order: the first to refuse answers.
+    # The guards run before validation, in this order: the first to refuse answers. DocumentCache
+    # validates what they let through.
     extensions=[
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         CodeRequestErrors,
@@ -84,6 +86,7 @@ schema = OfflineGraphSchema(
         MaxAliases,
         MaxQueryCost,
         MaxInputSize,
+        DocumentCache,
         MaskErrors,
     ],
 )
