@@ -51,3 +51,14 @@ async def test_introspection_turned_off_is_refused_after_the_same_document_was_a
 
     assert refused.data is None
     assert [e.extensions["code"] for e in refused.errors] == ["INTROSPECTION_DISABLED"]
+
+
+async def test_a_long_document_is_answered_but_not_kept(execute, company):
+    long = "{ viewer { role } " + "# padding\n" * (document_cache.MAX_CACHED_LENGTH // 10) + "}"
+    document_cache._parse.cache_clear()
+    document_cache._validate.cache_clear()
+
+    answer = await execute(long, company.reader)
+
+    assert answer.data == {"viewer": {"role": "READER"}}
+    assert (document_cache._parse.cache_info().currsize, document_cache._validate.cache_info().currsize) == (0, 0)
