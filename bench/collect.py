@@ -109,7 +109,7 @@ async def raw_insert(choice: str, source: Store, count: int, state_writes: int =
     for name, batch in docs.items():
         assert not await target.insert_many(name, batch)
     for copy in range(1, state_writes):
-        assert not await target.insert_many(f"{collections.VISITORS}_{copy}", [dict(doc) for doc in docs[collections.VISITORS]])
+        assert not await target.insert_many(f"{collections.VISITORS}_{copy}", docs[collections.VISITORS])
     elapsed = time.perf_counter() - began
     target.close()
     return count / elapsed
