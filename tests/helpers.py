@@ -17,7 +17,7 @@ from models.companies import Caller
 from models.data_sources import CATALOGUE, SourceType
 from models.jobs import RECEIVE_TIMEOUT
 from models.store import Store
-from resolvers import data_sources, processing, uploads
+from resolvers import data_sources, processing, report_suites, uploads
 from tests.queries import COLLECT, JOB_DETAILS, UPLOAD_FILE
 
 # Hits are dated in the last few days of the real calendar: the stores' TTL index removes
@@ -106,6 +106,26 @@ def examples_2_hits() -> list[dict]:
         },
         {"visitorId": "cust-42", "timestamp": local(0, "09:10").isoformat(), "evars": [{"number": 2, "value": "fibre-1000"}]},
     ]
+
+
+def examples_2_calls(*more_lines: str) -> bytes:
+    """EXAMPLES.md 2's call-centre file: retention calls on day 2 by cust-42 at 14:00 and by
+    cust-77 (never collected online) at 14:30; then `more_lines`."""
+    lines = [
+        "Date\tEvar 4\tEvent 2\tvisitorID",
+        f"{file_date(2, '14:00')}\tretention-call\t1\tcust-42",
+        f"{file_date(2, '14:30')}\tretention-call\t1\tcust-77",
+        *more_lines,
+    ]
+    return "".join(f"{line}\n" for line in lines).encode()
+
+
+async def examples_2_source(store, company, api: "Api") -> str:
+    """EXAMPLES.md 2's setting: the telco suite (New York), cust-42's hits collected, and a
+    call-centre data source by visitor id; returns the data source's id."""
+    await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
+    await api.query(COLLECT, input={"rsid": "telco", "hits": examples_2_hits()})
+    return await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
 
 
 def parsed(text: str) -> datetime:

@@ -15,7 +15,18 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import api_keys, demo, report_suites
-from tests.helpers import NEW_YORK, Api, examples_1_deals, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
+from tests.helpers import (
+    NEW_YORK,
+    Api,
+    examples_1_deals,
+    examples_1_hits,
+    examples_2_calls,
+    examples_2_source,
+    file_date,
+    local,
+    make_source,
+    process_all,
+)
 from tests.queries import COLLECT
 
 REPORT = """
@@ -165,16 +176,8 @@ async def test_a_day_report_puts_each_amount_on_the_report_suites_day_it_happene
 
 
 async def test_examples_2_a_call_is_credited_to_the_customers_values_as_of_its_time(store, company, api):
-    await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
-    hits = examples_2_hits()
-    await api.query(COLLECT, input={"rsid": "telco", "hits": hits})
-    source = await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
-    content = (
-        "Date\tEvar 4\tEvent 2\tvisitorID\n"
-        f"{file_date(2, '14:00')}\tretention-call\t1\tcust-42\n"
-        f"{file_date(2, '14:30')}\tretention-call\t1\tcust-77\n"
-    ).encode()
-    await api.upload_job(source, "calls.txt", content)
+    source = await examples_2_source(store, company, api)
+    await api.upload_job(source, "calls.txt", examples_2_calls())
     await process_all(store)
     telco = Reports(api, "telco")
 

@@ -12,7 +12,17 @@ from graph.app import create_app
 from models import clock
 from models.companies import Role
 from resolvers import report_suites
-from tests.helpers import Api, examples_1_deals, examples_1_hits, examples_2_hits, file_date, local, make_source, process_all
+from tests.helpers import (
+    Api,
+    examples_1_deals,
+    examples_1_hits,
+    examples_2_calls,
+    examples_2_source,
+    file_date,
+    local,
+    make_source,
+    process_all,
+)
 from tests.queries import COLLECT
 
 TRANSACTION = """
@@ -71,19 +81,10 @@ async def test_examples_1_a_lead_handed_to_sales_links_by_transaction_id(store, 
 
 
 async def test_examples_2_a_call_centre_record_links_by_visitor_id(store, client, company):
-    await report_suites.create(store, company.admin, "telco", "Telco", time_zone="America/New_York")
     api = Api(client, company.admin_key)
-    hits = examples_2_hits()
-    await api.query(COLLECT, input={"rsid": "telco", "hits": hits})
-    source = await make_source(store, company, "telco", "CALL_CENTER_VISITOR_ID", ["Evar 4", "visitorID"], ["Event 2"])
-    content = (
-        "Date\tEvar 4\tEvent 2\tvisitorID\n"
-        f"{file_date(2, '14:00')}\tretention-call\t1\tcust-42\n"
-        f"{file_date(2, '14:30')}\tretention-call\t1\tcust-77\n"
-        f"{file_date(0, '09:05')}\tretention-call\t1\tcust-42\n"
-    ).encode()
+    source = await examples_2_source(store, company, api)
 
-    job = await api.upload_job(source, "calls.txt", content)
+    job = await api.upload_job(source, "calls.txt", examples_2_calls(f"{file_date(0, '09:05')}\tretention-call\t1\tcust-42"))
     await process_all(store)
 
     done = await api.job(job["id"])
