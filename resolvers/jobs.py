@@ -96,8 +96,10 @@ async def pages(db: Store, caller: Caller | None, wanted: list[JobsPage]) -> lis
         )
         for p in wanted
     ]
-    found = await tenant(db, caller, Role.READER).find_pages(queries)
-    return [([Job.from_doc(doc) for doc in docs], more) for docs, more in found]
+    scope = tenant(db, caller, Role.READER)
+    found = await scope.find_pages(queries)
+    linked = iter(await with_late_links(scope, [Job.from_doc(doc) for docs, _ in found for doc in docs]))  # one read for all pages
+    return [([next(linked) for _ in docs], more) for docs, more in found]
 
 
 async def problems_page(

@@ -57,6 +57,24 @@ async def test_rows_that_came_before_their_transaction_are_linked_when_it_is_col
     assert rows[3]["link"] == "SUMMARY"  # lead_999 is still to come
 
 
+async def test_the_file_logs_count_rows_linked_late_as_the_job_does(store, api, source):
+    job = await api.upload_job(source, "leads.txt", LEADS)
+    await process_all(store)
+    await api.query(COLLECT, input={"rsid": "furniture", "hits": lead_form()})
+    fields = "jobs(first: 5) { edges { node { linkedByTransaction summaryRows lateLinkedRows } } }"
+
+    logs = await api.query(
+        f'{{ reportSuite(rsid: "furniture") {{ {fields} dataSources(first: 5) {{ edges {{ node {{ {fields} }} }} }} }} }}'
+    )
+
+    suite = logs["reportSuite"]
+    (uploaded,) = [e for e in suite["dataSources"]["edges"] if e["node"]["jobs"]["edges"]]
+    in_suite_log, in_source_log = suite["jobs"]["edges"][0]["node"], uploaded["node"]["jobs"]["edges"][0]["node"]
+    expected = dict(zip(["linkedByTransaction", "summaryRows", "lateLinkedRows"], await counts(api, job["id"]), strict=True))
+    assert expected == {"linkedByTransaction": 1, "summaryRows": 1, "lateLinkedRows": 1}
+    assert in_suite_log == in_source_log == expected
+
+
 async def test_switched_off_the_rows_stay_summary_rows(store, api, source):
     updated = await api.query(UPDATE_SUITE, input={"rsid": "furniture", "lateTransactionLinking": False})
     assert updated["updateReportSuite"]["userErrors"] == []
