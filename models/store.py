@@ -101,6 +101,11 @@ class PageQuery:
     sort: tuple[tuple[str, int], ...]
     limit: int
 
+    @classmethod
+    def keyset(cls, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int) -> "PageQuery":
+        """The page `find_page` reads with the same arguments."""
+        return cls(collection, keyset(query, key, descending, after), ((key, -1 if descending else 1),), limit)
+
 
 def keyset(query: Doc, key: str, descending: bool, after: Any) -> Doc:
     """`query` narrowed to the documents after `after` on `key` (None: from the start)."""
@@ -221,10 +226,12 @@ class Store:
         self, collection: str, query: Doc, key: str, descending: bool, after: Any, limit: int, projection: Doc | None = None
     ) -> tuple[list[Doc], bool]:
         """A keyset page ordered on the unique-within-query field `key`, and whether more follow."""
-        if after is not None:
-            query = {"$and": [query, {key: {"$lt" if descending else "$gt": after}}]}
         self.round_trips += 1
-        cursor = self.db[collection].find(query, _copy(projection)).sort(key, DESCENDING if descending else ASCENDING)
+        cursor = (
+            self.db[collection]
+            .find(keyset(query, key, descending, after), _copy(projection))
+            .sort(key, DESCENDING if descending else ASCENDING)
+        )
         docs: list[Doc] = await cursor.limit(limit + 1).to_list(None)
         return docs[:limit], len(docs) > limit
 

@@ -10,7 +10,7 @@ from models import clock, store
 from models.companies import Caller, Role
 from models.jobs import FINISHED, Job, JobStatus
 from models.problems import Rejected, invalid, not_found
-from models.store import CompanyStore, Doc, PageQuery, Store, keyset
+from models.store import CompanyStore, Doc, PageQuery, Store
 from models.upload_rows import LineProblem, Severity
 from resolvers import late_linking
 from resolvers.api_keys import tenant
@@ -91,9 +91,7 @@ async def pages(db: Store, caller: Caller | None, wanted: list[JobsPage]) -> lis
     have passed `JobFilter.check`."""
     now = clock.now()
     queries = [
-        PageQuery(
-            store.JOBS, keyset({"dataSourceId": p.data_source_id} | p.job_filter.query(now), "_id", True, p.after), (("_id", -1),), p.first
-        )
+        PageQuery.keyset(store.JOBS, {"dataSourceId": p.data_source_id} | p.job_filter.query(now), "_id", True, p.after, p.first)
         for p in wanted
     ]
     scope = tenant(db, caller, Role.READER)

@@ -9,7 +9,7 @@ from models.activity import Activity, Position
 from models.companies import Caller, Role
 from models.hits import StoredHit
 from models.offline_rows import Link, OfflineRow
-from models.store import PageQuery, Store, keyset
+from models.store import PageQuery, Store
 from resolvers.api_keys import tenant
 
 
@@ -42,11 +42,8 @@ async def get_rows(db: Store, caller: Caller | None, ids: list[str]) -> list[Off
 
 async def linked_rows_pages(db: Store, caller: Caller | None, pages: list[LinkedRowsPage]) -> list[tuple[list[OfflineRow], bool]]:
     queries = [
-        PageQuery(
-            store.ROWS,
-            keyset({"rsid": p.rsid, "transactionId": p.transaction_id, "link": Link.TRANSACTION.value}, "_id", False, p.after),
-            (("_id", 1),),
-            p.first,
+        PageQuery.keyset(
+            store.ROWS, {"rsid": p.rsid, "transactionId": p.transaction_id, "link": Link.TRANSACTION.value}, "_id", False, p.after, p.first
         )
         for p in pages
     ]

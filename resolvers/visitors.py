@@ -10,7 +10,7 @@ from models.hits import StoredHit
 from models.keys import hit_key, snapshot_key, visitor_key
 from models.profiles import WITHOUT_HITS, VisitorState
 from models.snapshots import Snapshot, TransactionStatus, status_query
-from models.store import CompanyStore, Doc, PageQuery, Store, keyset
+from models.store import CompanyStore, Doc, PageQuery, Store
 from resolvers.api_keys import tenant
 
 T = TypeVar("T")
@@ -128,12 +128,7 @@ class TransactionsPage:
 async def transactions_pages(db: Store, caller: Caller | None, pages: list[TransactionsPage]) -> list[tuple[list[Snapshot], bool]]:
     """The transactions of several visitors in one round trip."""
     queries = [
-        PageQuery(
-            store.SNAPSHOTS,
-            keyset({"rsid": p.rsid, "visitorId": p.visitor_id}, "transactionId", False, p.after),
-            (("transactionId", 1),),
-            p.first,
-        )
+        PageQuery.keyset(store.SNAPSHOTS, {"rsid": p.rsid, "visitorId": p.visitor_id}, "transactionId", False, p.after, p.first)
         for p in pages
     ]
     found = await _reader(db, caller).find_pages(queries)
