@@ -11,8 +11,8 @@ from strawberry import relay
 
 from graph.context import Info
 from graph.jobs import Job
-from graph.pagination import connection, decode_cursor, encode_cursor, page_size
-from graph.visitors import DimensionValue, EventValue, Hit
+from graph.pagination import connection, decode_cursor, encode_cursor, page_info, page_size
+from graph.visitors import DimensionValue, EventValue, Hit, dimension_values, event_values
 from models import activity as activity_model
 from models import offline_rows as row_model
 from models.hits import StoredHit
@@ -28,10 +28,6 @@ RowLink = strawberry.enum(
     name="OfflineRowLink",
     description="TRANSACTION: linked to a transaction snapshot; VISITOR: to a visitor by its id; SUMMARY: its own values only.",
 )
-
-
-def _values(values: dict[str, str]) -> list[DimensionValue]:
-    return [DimensionValue(dimension=k, value=v) for k, v in sorted(values.items())]
 
 
 @strawberry.type(description="An offline row as stored: from which data source and job, and what its metrics are credited to.")
@@ -70,9 +66,9 @@ class OfflineRow(relay.Node):
             link=row.link,
             transaction_id=row.transaction_id,
             visitor_id=row.visitor_id,
-            values=_values(row.values),
-            linked_values=_values(row.added),
-            metrics=[EventValue(event=k, value=v) for k, v in sorted(row.metrics.items())],
+            values=dimension_values(row.values),
+            linked_values=dimension_values(row.added),
+            metrics=event_values(row.metrics),
             model=row,
         )
 
@@ -123,13 +119,7 @@ async def activity_connection(info: Info, visitor: VisitorState, first: int, aft
     page = offline_rows.ActivityPage(visitor.rsid, visitor.visitor_id, visitor.seq, position, page_size(first))
     items, more = await info.context.activity.load(page)
     edges = [VisitorActivityEdge(cursor=encode_cursor(activity_model.position(i).to_cursor()), node=VisitorActivity.of(i)) for i in items]
-    page_info = relay.PageInfo(
-        has_next_page=more,
-        has_previous_page=False,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return VisitorActivityConnection(edges=edges, page_info=page_info)
+    return VisitorActivityConnection(edges=edges, page_info=page_info(edges, more))
 
 
 async def linked_rows_connection(info: Info, snapshot: Snapshot, first: int, after: str | None) -> relay.Connection[OfflineRow]:

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from strawberry import relay
@@ -39,12 +39,16 @@ def decode_cursor(cursor: str | None, key_type: type = str) -> Any:
     return key
 
 
-def connection(items: list[M], more: bool, key: Callable[[M], Any], to_node: Callable[[M], N]) -> relay.Connection[N]:
-    edges = [relay.Edge(cursor=encode_cursor(key(item)), node=to_node(item)) for item in items]
-    page_info = relay.PageInfo(
+def page_info(edges: Sequence[Any], more: bool, has_previous: bool = False) -> relay.PageInfo:
+    """The page info of `edges` (anything with a `cursor`), `more` saying whether more follow."""
+    return relay.PageInfo(
         has_next_page=more,
-        has_previous_page=False,
+        has_previous_page=has_previous,
         start_cursor=edges[0].cursor if edges else None,
         end_cursor=edges[-1].cursor if edges else None,
     )
-    return relay.Connection(edges=edges, page_info=page_info)
+
+
+def connection(items: list[M], more: bool, key: Callable[[M], Any], to_node: Callable[[M], N]) -> relay.Connection[N]:
+    edges = [relay.Edge(cursor=encode_cursor(key(item)), node=to_node(item)) for item in items]
+    return relay.Connection(edges=edges, page_info=page_info(edges, more))

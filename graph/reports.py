@@ -8,7 +8,7 @@ from strawberry import relay
 from graph.context import Info
 from graph.errors import UserError, attempt
 from graph.ids import own_id
-from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor
+from graph.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_info
 from models import clock
 from models import reports as report_models
 from models.report_suites import ReportSuite
@@ -143,13 +143,7 @@ def _request(suite: ReportSuite, input: ReportInput) -> report_models.ReportRequ
 def _rows(found: report_models.Report) -> ReportRowConnection:
     offset = found.request.offset
     edges = [ReportRowEdge(cursor=encode_cursor(offset + index), node=_row(row)) for index, row in enumerate(found.rows)]
-    page_info = relay.PageInfo(
-        has_next_page=found.more,
-        has_previous_page=offset > 0,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
-    )
-    return ReportRowConnection(edges=edges, page_info=page_info)
+    return ReportRowConnection(edges=edges, page_info=page_info(edges, found.more, has_previous=offset > 0))
 
 
 def _row(row: report_models.Row) -> ReportRow:

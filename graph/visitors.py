@@ -40,11 +40,11 @@ class ProfileValue:
     visit_number: int = strawberry.field(description="The visit in which the value was set.")
 
 
-def _values(values: dict[str, str]) -> list[DimensionValue]:
+def dimension_values(values: dict[str, str]) -> list[DimensionValue]:
     return [DimensionValue(dimension=k, value=v) for k, v in sorted(values.items())]
 
 
-def _events(events: dict[str, float]) -> list[EventValue]:
+def event_values(events: dict[str, float]) -> list[EventValue]:
     return [EventValue(event=k, value=v) for k, v in sorted(events.items())]
 
 
@@ -56,9 +56,10 @@ class Hit(relay.Node):
     visit_number: int
     # Built when asked for: a page of a hundred visitors' hits need not build thousands of values.
     values: list[DimensionValue] = strawberry.field(
-        resolver=lambda root: _values(root.model.values), description="The values in force at this hit: its events are credited to them."
+        resolver=lambda root: dimension_values(root.model.values),
+        description="The values in force at this hit: its events are credited to them.",
     )
-    events: list[EventValue] = strawberry.field(resolver=lambda root: _events(root.model.events))
+    events: list[EventValue] = strawberry.field(resolver=lambda root: event_values(root.model.events))
     transaction_id: str | None = strawberry.field(description="As collected; only a first occurrence made a snapshot.")
     model: strawberry.Private[hit_model.StoredHit]
 
@@ -109,7 +110,7 @@ class Transaction(relay.Node):
         return cls(
             node_id=snapshot.id,
             transaction_id=snapshot.transaction_id,
-            snapshot=_values(snapshot.values),
+            snapshot=dimension_values(snapshot.values),
             visit_number=snapshot.visit_number,
             recorded_at=snapshot.recorded_at,
             expires_at=snapshot.expires_at,
