@@ -16,6 +16,7 @@ from models.jobs import STORES_NO_ROWS, Job
 from models.keys import content_key, upload_key
 from models.problems import Problem, Rejected
 from models.store import CompanyStore, DuplicateKey
+from resolvers import jobs
 
 CLAIM_ATTEMPTS = 4  # rounds lost to uploads taking over the same key at once
 
@@ -28,7 +29,7 @@ async def held_key(scope: CompanyStore, data_source_id: str, key: str, now: date
     claim = KeyClaim.from_doc(doc)
     if not claim.live(now):
         return None
-    return claim, await _job(scope, claim.job_id)
+    return claim, await jobs.read(scope, claim.job_id)
 
 
 async def claim_key(scope: CompanyStore, data_source_id: str, key: str, job_id: str, now: datetime) -> tuple[KeyClaim, Job] | None:
@@ -45,7 +46,7 @@ async def claim_key(scope: CompanyStore, data_source_id: str, key: str, job_id: 
         if doc is None:
             continue  # the TTL monitor removed it meanwhile
         claim = KeyClaim.from_doc(doc)
-        holder = await _job(scope, claim.job_id) if claim.live(now) else None
+        holder = await jobs.read(scope, claim.job_id) if claim.live(now) else None
         if holder is not None and not holder.abandoned(now):
             return claim, holder
         if holder is not None:
@@ -75,18 +76,13 @@ async def claim_content(scope: CompanyStore, data_source_id: str, sha256: str, j
         doc = await scope.find_one(store.UPLOAD_CONTENTS, {"_id": doc_id})
         if doc is None:
             continue  # its job's data was deleted meanwhile
-        holder = await _job(scope, doc["jobId"])
+        holder = await jobs.read(scope, doc["jobId"])
         if holder is not None and holder.status not in STORES_NO_ROWS and not holder.abandoned(now):
             return holder
         taken = content_doc(scope.company_id, data_source_id, sha256, job_id, version=doc["version"] + 1)
         if await scope.replace_versioned(store.UPLOAD_CONTENTS, taken):
             return None
     raise Rejected(Problem("file", "CONFLICT", "Uploads of the same file kept coming at once; send it again."))
-
-
-async def _job(scope: CompanyStore, job_id: str) -> Job | None:
-    doc = await scope.find_one(store.JOBS, {"_id": job_id})
-    return Job.from_doc(doc) if doc else None
 
 
 async def drop_abandoned(scope: CompanyStore, job: Job) -> None:

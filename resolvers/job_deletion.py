@@ -18,7 +18,7 @@ from models.jobs import Job, JobStatus
 from models.keys import job_key
 from models.problems import Problem, Rejected, not_found
 from models.store import CompanyStore, Store
-from resolvers import snapshots
+from resolvers import jobs, snapshots
 from resolvers.api_keys import require
 
 DELETE_ATTEMPTS = 5  # writes of the job lost to a worker's checkpoints before giving up
@@ -87,7 +87,7 @@ async def _mark_deleting(scope: CompanyStore, job: Job, admin: Caller) -> Job:
 
 
 async def _get(scope: CompanyStore, job_id: str) -> Job:
-    doc = await scope.find_one(store.JOBS, {"_id": job_id})
-    if doc is None:
+    job = await jobs.read(scope, job_id)
+    if job is None:
         raise not_found("jobId", f"Job '{job_id}'")
-    return Job.from_doc(doc)
+    return job

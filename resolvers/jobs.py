@@ -43,6 +43,12 @@ class JobFilter:
             raise Rejected(invalid("name", f"name filters hold at most {MAX_NAME_FILTER_CHARS} characters."))
 
 
+async def read(scope: CompanyStore, job_id: str) -> Job | None:
+    """The company's job as stored (without its late links), or None."""
+    doc = await scope.find_one(store.JOBS, {"_id": job_id})
+    return Job.from_doc(doc) if doc else None
+
+
 async def get_many(db: Store, caller: Caller | None, ids: list[str]) -> list[Job | None]:
     """The caller's jobs among `ids`, in order; None where it has none."""
     scope = tenant(db, caller, Role.READER)

@@ -38,7 +38,7 @@ from models.report_suites import ReportSuite
 from models.store import CompanyStore, Doc, Store
 from models.upload_files import Encoding, RowReader
 from models.upload_rows import LineProblem, ParsedRow, RowChecker, Severity, check_header
-from resolvers import exactly_once, job_deletion, late_linking, profiles, snapshots
+from resolvers import exactly_once, job_deletion, jobs, late_linking, profiles, snapshots
 
 log = logging.getLogger("offline_graph")
 BATCH_ROWS = 5000
@@ -231,8 +231,8 @@ async def _lost(scope: CompanyStore, job: Job) -> None:
     """A write of the job was refused: another worker holds it now, or its data is being
     deleted. Then what this worker stored since the deletion began must go as well: the
     deletion removed only what was there when it looked."""
-    doc = await scope.find_one(store.JOBS, {"_id": job.id})
-    if doc is not None and JobStatus(doc["status"]) not in GONE:
+    current = await jobs.read(scope, job.id)
+    if current is not None and current.status not in GONE:
         log.warning("job %s: the lease was lost to another worker; stopping", job.id)
         return
     log.info("job %s: its data is being deleted; stopping", job.id)

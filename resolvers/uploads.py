@@ -413,9 +413,9 @@ async def _receiving_job(
             except DuplicateKey:  # another first call of this job was faster
                 await scope.delete_many(store.JOBS, {"_id": job.id})
                 continue
-        doc = await scope.find_one(store.JOBS, {"_id": held["jobId"]})
-        if doc is not None and doc["status"] == JobStatus.RECEIVING.value:
-            return Job.from_doc(doc)
+        holder = await jobs.read(scope, held["jobId"])
+        if holder is not None and holder.status is JobStatus.RECEIVING:
+            return holder
         await scope.delete_many(store.JOB_NAMES, {"_id": key, "jobId": held["jobId"]})
     raise Rejected(Problem("jobName", "CONFLICT", f"Calls of job '{name}' kept coming at once; send this one again."))
 
@@ -458,8 +458,7 @@ async def _queue(scope: CompanyStore, job: Job) -> Job:
 async def _not_queued(scope: CompanyStore, job: Job) -> Job:
     """The job moved on while it was being queued: a twin of its last call queued it, or
     its data was deleted meanwhile (then what was stored after the deletion goes too)."""
-    doc = await scope.find_one(store.JOBS, {"_id": job.id})
-    current = Job.from_doc(doc) if doc else None
+    current = await jobs.read(scope, job.id)
     if current is not None and current.status not in (JobStatus.RECEIVING, *GONE):
         return current
     if current is None or current.status in GONE:
