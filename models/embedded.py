@@ -398,7 +398,10 @@ def _bounds(prefix: tuple[Any, ...], conditions: list[Any]) -> tuple[tuple[Any, 
     return low, high
 
 
-def _plan(store: Any, spec: Doc, sort_key: str | None) -> tuple[_Index, tuple[Any, ...], tuple[Any, ...], bool] | None:
+_Plan = tuple[_Index, tuple[Any, ...], tuple[Any, ...], bool]  # (index, low, high, whether it gives the order)
+
+
+def _plan(store: Any, spec: Doc, sort_key: str | None) -> _Plan | None:
     """The index to read a query through: (index, low, high, whether it gives the order of
     `sort_key`), or None to let mongomock scan."""
     catalogue = store.__dict__.get("_odg_catalogue")
@@ -516,8 +519,12 @@ def _candidates(collection: Any, query: Any, sort_key: str | None = None, descen
         if found is not None:
             return found
     plan = _plan(store, query, sort_key)
-    if plan is None:
-        return None
+    return None if plan is None else _through(store, query, plan, sort_key, descending)
+
+
+def _through(store: Any, query: Doc, plan: _Plan, sort_key: str | None, descending: bool) -> Iterator[Doc]:
+    """The documents matching `query` among those `plan`'s index range holds, in the order
+    of `sort_key` if the plan gives it."""
     store._remove_expired_documents()
     docs = store._documents
     index, low, high, ordered = plan
@@ -553,7 +560,7 @@ def _ordered(collection: Any, spec: Any, key: str, descending: bool) -> Iterator
     plan = _plan(collection._store, spec, key) if isinstance(spec, dict) and ids_named(spec) is None else None
     if plan is None or not plan[3]:
         return None
-    return _candidates(collection, spec, key, descending)
+    return _through(collection._store, spec, plan, key, descending)
 
 
 def _patch_reads(Collection: Any, Cursor: Any, helpers: Any) -> None:
