@@ -143,10 +143,10 @@ class EmbeddedCollection:
         return await self._db.run(lambda: self._collection.insert_many(docs, ordered=ordered))
 
     async def find_one(self, query: Doc, projection: Doc | None = None) -> Doc | None:
-        return await self._db.run(lambda: self._collection.find_one(query, projection))
+        return await self._db.run(lambda: self._collection.find_one(query, _copy(projection)))
 
     def find(self, query: Doc, projection: Doc | None = None) -> "EmbeddedCursor":
-        return EmbeddedCursor(self._db, self._collection, query, projection)
+        return EmbeddedCursor(self._db, self._collection, query, _copy(projection))
 
     async def count_documents(self, query: Doc) -> int:
         count: int = await self._db.run(lambda: self._collection.count_documents(query))
@@ -196,6 +196,11 @@ class EmbeddedCursor:
             return list(cursor.limit(self._limit)._compute_results(with_limit_and_skip=True))
 
         return await self._db.run(fetch)
+
+
+def _copy(projection: Doc | None) -> Doc | None:
+    # mongomock changes the projection it is given (it sets `_id`): callers' stay as they were.
+    return dict(projection) if projection is not None else None
 
 
 def _replace_versioned(collection: Any, docs: list[Doc]) -> set[Any]:

@@ -207,7 +207,7 @@ class Store:
     @_answering
     async def find_one(self, collection: str, query: Doc, projection: Doc | None = None) -> Doc | None:
         self.round_trips += 1
-        doc: Doc | None = await self.db[collection].find_one(query, _copy(projection))
+        doc: Doc | None = await self.db[collection].find_one(query, projection)
         return doc
 
     @_answering
@@ -215,7 +215,7 @@ class Store:
         self, collection: str, query: Doc, sort: list[tuple[str, int]] | None = None, projection: Doc | None = None
     ) -> list[Doc]:
         self.round_trips += 1
-        cursor = self.db[collection].find(query, _copy(projection))
+        cursor = self.db[collection].find(query, projection)
         if sort:
             cursor = cursor.sort(sort)
         docs: list[Doc] = await cursor.to_list(None)
@@ -229,7 +229,7 @@ class Store:
         self.round_trips += 1
         cursor = (
             self.db[collection]
-            .find(keyset(query, key, descending, after), _copy(projection))
+            .find(keyset(query, key, descending, after), projection)
             .sort(key, DESCENDING if descending else ASCENDING)
         )
         docs: list[Doc] = await cursor.limit(limit + 1).to_list(None)
@@ -425,11 +425,6 @@ def unpack(packed: str) -> list[Doc]:
 
 
 _CARRIED: CodecOptions[Doc] = CodecOptions(tz_aware=True)
-
-
-def _copy(projection: Doc | None) -> Doc | None:
-    # mongomock changes the projection it is given (it sets `_id`): callers' stay as they were.
-    return dict(projection) if projection is not None else None
 
 
 def _no_crossing(stages: list[Doc]) -> None:
