@@ -26,12 +26,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from benchlib import server, stores
+from benchlib.hits import as_hit
 
 from models import store as collections
-from models.companies import Caller, Role
 from models.hits import HitIn
 from models.store import Store
-from resolvers import collection, report_suites
+from resolvers import collection
 from resolvers.collection import MAX_HITS_PER_CALL
 
 COLLECT = """
@@ -57,17 +57,7 @@ def hit_values(i: int, visitors: int, start: datetime, prefix: str = "") -> dict
 
 
 def make_hits(count: int, visitors: int, start: datetime) -> list[HitIn]:
-    return [
-        HitIn(
-            visitor_id=v["visitorId"],
-            timestamp=v["timestamp"],
-            evars=tuple((e["number"], e["value"]) for e in v["evars"]),
-            events=tuple((f"event{e['number']}", e["value"]) for e in v["events"]),
-            dimensions={"pageName": v["pageName"]},
-            transaction_id=v["transactionId"],
-        )
-        for v in (hit_values(i, visitors, start) for i in range(count))
-    ]
+    return [as_hit(hit_values(i, visitors, start)) for i in range(count)]
 
 
 def recent_start() -> datetime:
@@ -78,10 +68,7 @@ def recent_start() -> datetime:
 async def direct(choice: str, count: int) -> tuple[float, float, Store]:
     """Collect `count` hits into a fresh store; returns (hits/s, round trips per 1,000 hits, the store)."""
     store, _ = stores.connect(choice)
-    await store.create_indexes()
-    admin = Caller(company_id="bench", role=Role.ADMIN, key_id="bench")
-    await report_suites.create(store, admin, "bench", "Bench")
-    await report_suites.set_recording(store, admin, "bench", True)
+    admin = await stores.recording_suite(store)
     hits = make_hits(count, max(count // 10, 1), recent_start())
     store.round_trips = 0
     began = time.perf_counter()
@@ -158,8 +145,7 @@ async def http_rates(choice: str, count: int) -> dict[int, float]:
     run would collect into a store already holding the first one's hits."""
     rates = {}
     for clients in (1, 4):
-        _, database = stores.connect(choice)
-        with server.running(stores.uri(choice), database) as running:
+        with server.running(stores.uri(choice), stores.fresh_database()) as running:
             rates[clients] = await over_http(running["url"], running["uploader"], running["rsid"], count, clients)
     return rates
 

@@ -15,12 +15,12 @@ import gc
 import tracemalloc
 
 import bson
+from benchlib import stores
 from collect import make_hits, recent_start
 
 from models import store as collections
-from models.companies import Caller, Role
 from models.store import Store
-from resolvers import collection, report_suites
+from resolvers import collection
 from resolvers.collection import MAX_HITS_PER_CALL
 
 
@@ -31,10 +31,7 @@ async def measure(count: int) -> tuple[float, float]:
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
     store = Store.connect(None)
-    await store.create_indexes()
-    admin = Caller(company_id="bench", role=Role.ADMIN, key_id="bench")
-    await report_suites.create(store, admin, "bench", "Bench")
-    await report_suites.set_recording(store, admin, "bench", True)
+    admin = await stores.recording_suite(store)
     for start in range(0, count, MAX_HITS_PER_CALL):
         await collection.collect_hits(store, admin, "bench", hits[start : start + MAX_HITS_PER_CALL])
     gc.collect()

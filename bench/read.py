@@ -32,16 +32,16 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from benchlib import server, stores
+from benchlib.hits import as_hit
 from graphql import build_schema, execute_sync, parse
 
 from graph.context import Context
 from graph.schema import schema
 from models import store as collections
-from models.companies import Caller, Role
-from models.hits import HitIn
+from models.companies import Caller
 from models.keys import visitor_key
 from models.store import Store
-from resolvers import collection, report_suites
+from resolvers import collection
 from resolvers.collection import MAX_HITS_PER_CALL
 
 HITS_PER_VISITOR = 10
@@ -80,16 +80,6 @@ def hit_values(i: int, visitors: int, start: datetime, prefix: str = "v") -> dic
     }
 
 
-def as_hit(v: dict) -> HitIn:
-    return HitIn(
-        visitor_id=v["visitorId"],
-        timestamp=v["timestamp"],
-        evars=tuple((e["number"], e["value"]) for e in v["evars"]),
-        dimensions={"pageName": v["pageName"]},
-        transaction_id=v["transactionId"],
-    )
-
-
 def start_time(count: int) -> datetime:
     # Recent times: the stores' TTL index drops snapshots whose expiry is past by the real clock.
     return datetime.now(UTC) - timedelta(seconds=count + 3600)
@@ -97,10 +87,7 @@ def start_time(count: int) -> datetime:
 
 async def load(choice: str, count: int) -> tuple[Store, Caller]:
     store, _ = stores.connect(choice)
-    await store.create_indexes()
-    admin = Caller(company_id="bench", role=Role.ADMIN, key_id="bench")
-    await report_suites.create(store, admin, "bench", "Bench")
-    await report_suites.set_recording(store, admin, "bench", True)
+    admin = await stores.recording_suite(store)
     start, visitors = start_time(count), count // HITS_PER_VISITOR
     for first in range(0, count, MAX_HITS_PER_CALL):
         hits = [as_hit(hit_values(i, visitors, start)) for i in range(first, min(first + MAX_HITS_PER_CALL, count))]
@@ -176,8 +163,7 @@ def _raw_id(global_id: str) -> str:
 
 async def worst_healthz(choice: str, count: int) -> tuple[float, float]:
     """(worst, median) /healthz latency in s while the nested query and a 1,000-hit call run."""
-    _, database = stores.connect(choice)
-    with server.running(stores.uri(choice), database) as running:
+    with server.running(stores.uri(choice), stores.fresh_database()) as running:
         headers = {"Authorization": f"Bearer {running['admin']}", "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=running["url"], headers=headers, timeout=120) as http:
             start, visitors = start_time(count + 10 * MAX_HITS_PER_CALL), count // HITS_PER_VISITOR

@@ -4,7 +4,9 @@ the one MONGODB_URI names."""
 import os
 import uuid
 
+from models.companies import Caller, Role
 from models.store import Store
+from resolvers import report_suites
 
 EMBEDDED = "embedded"
 FROM_ENVIRONMENT = "mongodb"
@@ -24,7 +26,21 @@ def uri(choice: str) -> str | None:
     return choice
 
 
+def fresh_database() -> str:
+    """A database name no earlier run used."""
+    return f"bench_{uuid.uuid4().hex[:12]}"
+
+
 def connect(choice: str) -> tuple[Store, str]:
     """A fresh store: a new embedded one, or a new database on the MongoDB `choice` names."""
-    database = f"bench_{uuid.uuid4().hex[:12]}"
+    database = fresh_database()
     return Store.connect(uri(choice), database=database), database
+
+
+async def recording_suite(store: Store) -> Caller:
+    """The indexes, and report suite 'bench' recording Transaction IDs; returns its company's ADMIN."""
+    await store.create_indexes()
+    admin = Caller(company_id="bench", role=Role.ADMIN, key_id="bench")
+    await report_suites.create(store, admin, "bench", "Bench")
+    await report_suites.set_recording(store, admin, "bench", True)
+    return admin
